@@ -1,0 +1,103 @@
+"""The month availability calendar of an activity, built from one query."""
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from babel import Locale
+from django.utils import timezone
+from django.utils.translation import get_language, to_locale
+
+from booking.models import Activity, Slot
+
+FEW_SEATS_LEFT = 5
+
+
+class DayState(StrEnum):
+    NONE = "none"
+    AVAILABLE = "available"
+    FEW_LEFT = "few"
+    SOLD_OUT = "sold-out"
+
+
+@dataclass(frozen=True)
+class Day:
+    date: date
+    in_month: bool
+    state: DayState
+    seats_left: int
+
+    @property
+    def selectable(self) -> bool:
+        return self.in_month and self.state in (DayState.AVAILABLE, DayState.FEW_LEFT)
+
+
+@dataclass(frozen=True)
+class MonthCalendar:
+    month: date
+    weeks: list[list[Day]]
+    weekday_names: list[str]
+    previous_month: date | None
+    next_month: date
+
+
+def day_state(slots: list[Slot]) -> tuple[DayState, int]:
+    if not slots:
+        return DayState.NONE, 0
+    seats_left = sum(slot.seats_left for slot in slots)
+    if seats_left == 0:
+        return DayState.SOLD_OUT, 0
+    if seats_left <= FEW_SEATS_LEFT:
+        return DayState.FEW_LEFT, seats_left
+    return DayState.AVAILABLE, seats_left
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants where a day in the current (operator's) time zone starts and ends."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def month_calendar(activity: Activity, month: date, today: date) -> MonthCalendar:
+    """Weeks of the month (from the locale's first weekday), each day marked by what is still
+    bookable on it. Days before today show nothing."""
+    month = month.replace(day=1)
+    first_weekday = Locale.parse(to_locale(get_language() or "es")).first_week_day
+    weeks_of_dates = calendar.Calendar(firstweekday=first_weekday).monthdatescalendar(
+        month.year, month.month
+    )
+    start, _ = local_day_bounds(weeks_of_dates[0][0])
+    _, end = local_day_bounds(weeks_of_dates[-1][-1])
+
+    slots_by_day: dict[date, list[Slot]] = defaultdict(list)
+    for slot in (
+        activity.slots.bookable().between(start, end).only("starts_at", "capacity", "taken")
+    ):
+        slots_by_day[timezone.localtime(slot.starts_at).date()].append(slot)
+
+    weeks = []
+    for week in weeks_of_dates:
+        days = []
+        for day in week:
+            state, seats = (
+                day_state(slots_by_day.get(day, [])) if day >= today else (DayState.NONE, 0)
+            )
+            days.append(
+                Day(date=day, in_month=day.month == month.month, state=state, seats_left=seats)
+            )
+        weeks.append(days)
+
+    locale = Locale.parse(to_locale(get_language() or "es"))
+    names = locale.days["stand-alone"]["abbreviated"]
+    weekday_names = [names[(first_weekday + i) % 7] for i in range(7)]
+    previous_month = (month - timedelta(days=1)).replace(day=1)
+    return MonthCalendar(
+        month=month,
+        weeks=weeks,
+        weekday_names=weekday_names,
+        previous_month=previous_month if previous_month >= today.replace(day=1) else None,
+        next_month=(month + timedelta(days=32)).replace(day=1),
+    )

@@ -1,0 +1,120 @@
+"""The demo operator of `make demo` and the browser tests: three activities with rates and
+departures for the next 60 days. Safe to run again: it only adds what is missing."""
+
+from datetime import time, timedelta
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from booking.catalogue import RateSpec, activity_upsert, slots_create_recurring
+from tenants.models import Domain
+from tenants.services import operator_create
+
+DEMO_DOMAIN = "demo.localhost"
+EVERY_DAY = {0, 1, 2, 3, 4, 5, 6}
+
+
+def demo_catalogue(currency: str) -> None:
+    beagle = activity_upsert(
+        slug="beagle-channel",
+        name="Navegación por el Canal Beagle",
+        summary="Faro Les Eclaireurs, Isla de los Lobos e Isla de Pájaros en catamarán.",
+        description=(
+            "Zarpamos del muelle turístico de Ushuaia hacia el faro Les Eclaireurs, pasando por "
+            "la Isla de los Lobos y la Isla de Pájaros. Catamarán con cabina calefaccionada.\n"
+            "Llegá 30 minutos antes de la salida."
+        ),
+        duration=timedelta(hours=2, minutes=30),
+        meeting_point="Muelle Turístico de Ushuaia, Av. Maipú y Lasserre",
+        currency=currency,
+        rates=[
+            RateSpec("adult", "Adulto", 8_500_000),
+            RateSpec("child", "Menor (3 a 11 años)", 4_250_000),
+            RateSpec("senior", "Jubilado", 6_800_000),
+        ],
+        position=1,
+    )
+    glacier = activity_upsert(
+        slug="glaciar-martial",
+        name="Trekking al Glaciar Martial",
+        summary="Caminata guiada de dificultad media con vistas a la bahía de Ushuaia.",
+        description="Grupo reducido con guía de montaña. Incluye bastones y snack de altura.",
+        duration=timedelta(hours=5),
+        meeting_point="Base del Glaciar Martial, Camino Luis Martial km 7",
+        currency=currency,
+        rates=[
+            RateSpec("adult", "Adulto", 6_000_000, min_per_booking=1, max_per_booking=8),
+            RateSpec("child", "Menor (8 a 11 años)", 3_000_000, max_per_booking=4),
+        ],
+        position=2,
+    )
+    penguins = activity_upsert(
+        slug="pinguinera",
+        name="Pingüinera de Isla Martillo",
+        summary="Navegación y caminata entre pingüinos de Magallanes y papúa.",
+        description="Salida en bus hasta Estancia Harberton y navegación a Isla Martillo.",
+        duration=timedelta(hours=7),
+        meeting_point="Oficina central, San Martín 1234, Ushuaia",
+        currency=currency,
+        rates=[
+            RateSpec("adult", "Adulto", 14_000_000),
+            RateSpec("child", "Menor (3 a 11 años)", 7_000_000),
+        ],
+        booking_cutoff=timedelta(hours=12),
+        position=3,
+    )
+    today = timezone.localdate()
+    last = today + timedelta(days=60)
+    slots_create_recurring(
+        activity=beagle,
+        first_day=today,
+        last_day=last,
+        weekdays=EVERY_DAY,
+        times=[time(10, 0), time(15, 0)],
+        capacity=40,
+    )
+    slots_create_recurring(
+        activity=glacier,
+        first_day=today,
+        last_day=last,
+        weekdays=EVERY_DAY,
+        times=[time(9, 0)],
+        capacity=8,
+    )
+    slots_create_recurring(
+        activity=penguins,
+        first_day=today,
+        last_day=last,
+        weekdays={1, 2, 3, 4, 5, 6},
+        times=[time(8, 30)],
+        capacity=20,
+    )
+
+
+class Command(BaseCommand):
+    help = "Create (or top up) the demo operator at demo.localhost."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--domain", default=DEMO_DOMAIN)
+        parser.add_argument("--schema", default="demo")
+
+    def handle(self, *args, **options):
+        domain = Domain.objects.select_related("tenant").filter(domain=options["domain"]).first()
+        operator = (
+            domain.tenant
+            if domain
+            else operator_create(
+                schema_name=options["schema"],
+                name="Patagonia Demo Tours",
+                domain=options["domain"],
+                time_zone="America/Argentina/Ushuaia",
+                default_currency="ARS",
+                locale="es",
+                brand_name="Patagonia Demo Tours",
+                accent_colour="#0e7490",
+            )
+        )
+        with tenant_context(operator), timezone.override(operator.zone):
+            demo_catalogue(operator.default_currency)
+        self.stdout.write(f"Demo operator ready at http://{options['domain']}:8000/")

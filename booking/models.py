@@ -1,0 +1,267 @@
+"""Activities, rates, departures (slots) and reservations, in each operator's schema."""
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import models
+from django.db.models import F, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Crockford's base32 without look-alikes: 12 characters are 60 random bits, unguessable
+# and still easy to read out over the phone.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+
+
+def new_reservation_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+
+
+class ActivityQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Activity(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    summary = models.CharField(max_length=240, blank=True)
+    description = models.TextField(blank=True)
+    duration = models.DurationField()
+    meeting_point = models.CharField(max_length=240)
+    booking_cutoff = models.DurationField(
+        default=timedelta(hours=2), help_text=_("Online booking closes this long before departure.")
+    )
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rate(models.Model):
+    """A passenger type (adult, child, senior...) with its price for one activity."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="rates")
+    code = models.SlugField(max_length=32)
+    name = models.CharField(max_length=60)
+    amount = models.PositiveIntegerField(help_text=_("Price in minor units of the currency."))
+    currency = models.CharField(max_length=3)
+    min_per_booking = models.PositiveSmallIntegerField(default=0)
+    max_per_booking = models.PositiveSmallIntegerField(default=20)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "code"], name="rate_code_unique"),
+            models.CheckConstraint(
+                condition=Q(min_per_booking__lte=F("max_per_booking")), name="rate_min_lte_max"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity} / {self.name}"
+
+
+class SlotQuerySet(models.QuerySet):
+    def bookable(self, now: datetime | None = None):
+        """Open departures whose online booking has not closed yet."""
+        now = now or timezone.now()
+        return self.filter(is_open=True, starts_at__gt=now + F("activity__booking_cutoff"))
+
+    def between(self, start: datetime, end: datetime):
+        return self.filter(starts_at__gte=start, starts_at__lt=end)
+
+
+class Slot(models.Model):
+    """One departure of an activity. `taken` changes only under SELECT ... FOR UPDATE on this
+    row, in booking.services; the CHECK constraint is the last line of defence."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="slots")
+    starts_at = models.DateTimeField()
+    capacity = models.PositiveIntegerField()
+    taken = models.PositiveIntegerField(default=0)
+    is_open = models.BooleanField(default=True)
+
+    objects = SlotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(taken__gte=0) & Q(taken__lte=F("capacity")),
+                name="slot_taken_within_capacity",
+            ),
+            models.UniqueConstraint(fields=["activity", "starts_at"], name="slot_unique_start"),
+        ]
+        indexes = [models.Index(fields=["starts_at"], name="slot_starts_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.activity} {self.starts_at:%Y-%m-%d %H:%M}Z"
+
+    @property
+    def seats_left(self) -> int:
+        return self.capacity - self.taken
+
+    def booking_closes_at(self) -> datetime:
+        return self.starts_at - self.activity.booking_cutoff
+
+    def is_bookable(self, now: datetime | None = None) -> bool:
+        return self.is_open and (now or timezone.now()) < self.booking_closes_at()
+
+
+class ReservationQuerySet(models.QuerySet):
+    def live(self):
+        """Reservations whose seats are taken."""
+        return self.filter(status__in=Reservation.SEAT_HOLDING_STATUSES)
+
+    def overdue_holds(self, now: datetime | None = None):
+        return self.filter(
+            status=Reservation.Status.HELD, hold_expires_at__lte=now or timezone.now()
+        )
+
+    def with_seats(self):
+        return self.annotate(seat_count=Sum("lines__quantity"))
+
+
+class Reservation(models.Model):
+    class Status(models.TextChoices):
+        HELD = "held", _("Held")
+        PAID = "paid", _("Paid")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+
+    SEAT_HOLDING_STATUSES = (Status.HELD, Status.PAID)
+
+    code = models.CharField(max_length=16, unique=True, default=new_reservation_code)
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="reservations")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.HELD)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    total_amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    contact_name = models.CharField(max_length=120)
+    contact_email = models.EmailField()
+    contact_phone = models.CharField(max_length=40, blank=True)
+    language = models.CharField(max_length=8, default="es")
+    client_scope = models.CharField(
+        max_length=64, help_text=_("The browser session that made it (idempotency, ownership).")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReservationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["hold_expires_at"],
+                condition=Q(status="held"),
+                name="reservation_open_holds_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def get_absolute_url(self) -> str:
+        return self.page_path(self.code)
+
+    @staticmethod
+    def page_path(code: str) -> str:
+        return reverse("booking:reservation", args=[code])
+
+    @property
+    def seats(self) -> int:
+        return sum(line.quantity for line in self.lines.all())
+
+    def holds_seats(self) -> bool:
+        return self.status in self.SEAT_HOLDING_STATUSES
+
+    def hold_has_lapsed(self, now: datetime | None = None) -> bool:
+        """Held past its expiry: the seats are about to be released by the sweep."""
+        return (
+            self.status == self.Status.HELD
+            and self.hold_expires_at is not None
+            and self.hold_expires_at <= (now or timezone.now())
+        )
+
+    def hold_seconds_left(self, now: datetime | None = None) -> int:
+        if self.status != self.Status.HELD or self.hold_expires_at is None:
+            return 0
+        return max(0, int((self.hold_expires_at - (now or timezone.now())).total_seconds()))
+
+    def can_be_cancelled_by_traveller(self, client_scope: str) -> bool:
+        return self.status == self.Status.HELD and self.client_scope == client_scope
+
+
+class ReservationLine(models.Model):
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
+    rate = models.ForeignKey(Rate, on_delete=models.PROTECT, related_name="+")
+    label = models.CharField(max_length=60, help_text=_("The rate's name when booked."))
+    quantity = models.PositiveSmallIntegerField()
+    unit_amount = models.PositiveIntegerField(help_text=_("The rate's price when booked."))
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.label}"
+
+    @property
+    def line_total(self) -> int:
+        return self.quantity * self.unit_amount
+
+
+class ReservationEvent(models.Model):
+    """The reservation's timeline: what happened, when, and who did it."""
+
+    class Kind(models.TextChoices):
+        HELD = "held", _("Seats held")
+        EXPIRED = "expired", _("Hold expired, seats released")
+        CANCELLED = "cancelled", _("Cancelled, seats released")
+
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=32)
+    actor = models.CharField(max_length=120)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.reservation_id} {self.kind}"
+
+
+class IdempotencyKey(models.Model):
+    """A reservation request seen before: the fingerprint of what was asked and the response
+    that was given, so a replay gets the same answer and a different request is refused."""
+
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_location = models.CharField(max_length=300)
+    reservation_code = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}/{self.key}"

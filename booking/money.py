@@ -1,0 +1,22 @@
+"""Amounts are integers in minor units plus an ISO 4217 code; the exponent is the currency's."""
+
+from decimal import Decimal
+
+from babel.numbers import format_currency, get_currency_precision
+from django.utils.translation import get_language, to_locale
+
+
+def exponent(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def to_major(amount: int, currency: str) -> Decimal:
+    return Decimal(amount).scaleb(-exponent(currency))
+
+
+def format_money(amount: int, currency: str, language: str | None = None) -> str:
+    """`format_money(1234500, "ARS")` -> "$ 12.345,00" in Spanish, "ARS 12,345.00" in English."""
+    locale = to_locale(language or get_language() or "es")
+    return format_currency(
+        to_major(amount, currency), currency, locale=locale, currency_digits=True
+    )

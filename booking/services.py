@@ -1,0 +1,265 @@
+"""Writes that take seats, release them, or span several rows.
+
+Lock order, everywhere: reservation rows (by id) before the slot row. A hold locks only
+its slot (the reservation is new). Seats change nowhere else.
+"""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from booking.errors import (
+    BookingCutoffPassed,
+    DepartureClosed,
+    IdempotencyKeyInUse,
+    IllegalTransition,
+    InvalidPassengers,
+    NotEnoughSeats,
+)
+from booking.models import (
+    IdempotencyKey,
+    Rate,
+    Reservation,
+    ReservationEvent,
+    ReservationLine,
+    Slot,
+    new_reservation_code,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOLD_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """What a request with an idempotency key claims: stored in the hold's own transaction."""
+
+    scope: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    rate: Rate
+    quantity: int
+
+    @property
+    def total(self) -> int:
+        return self.rate.amount * self.quantity
+
+
+def reservation_price(*, rates: list[Rate], quantities: Mapping[int, int]) -> list[PricedLine]:
+    """The lines of a booking from passenger counts by rate id, checked against each rate's
+    minimum and maximum. Pure: no database access, no lock."""
+    lines = []
+    for rate in rates:
+        quantity = quantities.get(rate.pk, 0)
+        if not rate.min_per_booking <= quantity <= rate.max_per_booking:
+            raise InvalidPassengers(_passenger_limit_message(rate))
+        if quantity:
+            lines.append(PricedLine(rate=rate, quantity=quantity))
+    if not lines:
+        raise InvalidPassengers()
+    currencies = {line.rate.currency for line in lines}
+    if len(currencies) != 1:
+        raise InvalidPassengers(_("Rates of one booking must share a currency."))
+    return lines
+
+
+def _passenger_limit_message(rate: Rate) -> str:
+    return _("%(rate)s: between %(min)d and %(max)d per booking.") % {
+        "rate": rate.name,
+        "min": rate.min_per_booking,
+        "max": rate.max_per_booking,
+    }
+
+
+def _hold_minutes() -> int:
+    return getattr(connection.tenant, "hold_minutes", DEFAULT_HOLD_MINUTES)
+
+
+def reservation_hold(
+    *,
+    slot_id: int,
+    lines: list[PricedLine],
+    contact: Contact,
+    client_scope: str,
+    language: str,
+    idempotency: IdempotencyClaim | None = None,
+    now: datetime | None = None,
+) -> Reservation:
+    """Take the seats of `lines` on the slot and create a `held` reservation.
+
+    Locks: the slot row (SELECT ... FOR UPDATE), held until commit. Everything that does not
+    need it (pricing, validation, the idempotency look-up) is done before. The idempotency
+    row is inserted first in the same transaction, so a concurrent duplicate waits on its
+    unique index and then fails with IdempotencyKeyInUse, without touching the slot.
+
+    Raises DepartureClosed, BookingCutoffPassed, NotEnoughSeats, IdempotencyKeyInUse.
+    """
+    now = now or timezone.now()
+    seats = sum(line.quantity for line in lines)
+    total = sum(line.total for line in lines)
+    code = new_reservation_code()
+    hold_expires_at = now + timedelta(minutes=_hold_minutes())
+
+    with transaction.atomic():
+        if idempotency is not None:
+            _claim_idempotency_key(idempotency, code)
+        slot = (
+            Slot.objects.select_for_update(of=("self",)).select_related("activity").get(pk=slot_id)
+        )
+        if not slot.is_open:
+            raise DepartureClosed()
+        if now >= slot.booking_closes_at():
+            raise BookingCutoffPassed()
+        if seats > slot.seats_left:
+            raise NotEnoughSeats(slot.seats_left)
+        slot.taken += seats
+        slot.save(update_fields=["taken"])
+        reservation = Reservation.objects.create(
+            code=code,
+            slot=slot,
+            status=Reservation.Status.HELD,
+            hold_expires_at=hold_expires_at,
+            total_amount=total,
+            currency=lines[0].rate.currency,
+            contact_name=contact.name,
+            contact_email=contact.email,
+            contact_phone=contact.phone,
+            language=language,
+            client_scope=client_scope,
+        )
+        ReservationLine.objects.bulk_create(
+            ReservationLine(
+                reservation=reservation,
+                rate=line.rate,
+                label=line.rate.name,
+                quantity=line.quantity,
+                unit_amount=line.rate.amount,
+            )
+            for line in lines
+        )
+        ReservationEvent.objects.create(
+            reservation=reservation,
+            at=now,
+            kind=ReservationEvent.Kind.HELD,
+            actor="traveller",
+            data={"seats": seats, "hold_expires_at": hold_expires_at.isoformat()},
+        )
+    return reservation
+
+
+def _claim_idempotency_key(claim: IdempotencyClaim, code: str) -> None:
+    try:
+        with transaction.atomic():
+            IdempotencyKey.objects.create(
+                scope=claim.scope,
+                key=claim.key,
+                fingerprint=claim.fingerprint,
+                response_status=303,
+                response_location=Reservation.page_path(code),
+                reservation_code=code,
+            )
+    except IntegrityError as exc:
+        raise IdempotencyKeyInUse(claim.key) from exc
+
+
+def _release(
+    reservation: Reservation,
+    slot: Slot,
+    *,
+    status: str,
+    kind: str,
+    actor: str,
+    now: datetime,
+    note: str = "",
+) -> None:
+    """Under the reservation's and the slot's locks: give the seats back and record it."""
+    seats = reservation.seats
+    slot.taken -= seats
+    reservation.status = status
+    reservation.hold_expires_at = None
+    ReservationEvent.objects.create(
+        reservation=reservation, at=now, kind=kind, actor=actor, note=note, data={"seats": seats}
+    )
+
+
+def reservation_cancel(
+    *, reservation_id: int, actor: str, note: str = "", now: datetime | None = None
+) -> Reservation:
+    """Cancel a held reservation and release its seats.
+
+    Locks: the reservation row, then its slot row, until commit.
+    Raises IllegalTransition when the reservation is no longer held.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        reservation = Reservation.objects.select_for_update().get(pk=reservation_id)
+        if reservation.status != Reservation.Status.HELD:
+            raise IllegalTransition()
+        slot = Slot.objects.select_for_update().get(pk=reservation.slot_id)
+        _release(
+            reservation,
+            slot,
+            status=Reservation.Status.CANCELLED,
+            kind=ReservationEvent.Kind.CANCELLED,
+            actor=actor,
+            now=now,
+            note=note,
+        )
+        slot.save(update_fields=["taken"])
+        reservation.save(update_fields=["status", "hold_expires_at"])
+    return reservation
+
+
+def reservations_expire_overdue(*, now: datetime | None = None) -> int:
+    """Expire every hold past its time and release its seats. Returns how many expired.
+
+    One transaction per slot. Locks: that slot's overdue held reservations (by id, re-checked
+    under the lock, so a payment or a cancel that got there first wins), then the slot row.
+    """
+    now = now or timezone.now()
+    slot_ids = sorted(set(Reservation.objects.overdue_holds(now).values_list("slot_id", flat=True)))
+    expired = 0
+    for slot_id in slot_ids:
+        with transaction.atomic():
+            overdue = list(
+                Reservation.objects.select_for_update()
+                .overdue_holds(now)
+                .filter(slot_id=slot_id)
+                .order_by("id")
+                .prefetch_related("lines")
+            )
+            if not overdue:
+                continue
+            slot = Slot.objects.select_for_update().get(pk=slot_id)
+            for reservation in overdue:
+                _release(
+                    reservation,
+                    slot,
+                    status=Reservation.Status.EXPIRED,
+                    kind=ReservationEvent.Kind.EXPIRED,
+                    actor="system",
+                    now=now,
+                )
+            Reservation.objects.bulk_update(overdue, ["status", "hold_expires_at"])
+            slot.save(update_fields=["taken"])
+            expired += len(overdue)
+    if expired:
+        logger.info("expired %d holds on %d departures", expired, len(slot_ids))
+    return expired

@@ -1,0 +1,24 @@
+"""Background work for bookings. Tasks take plain values and enter the operator's schema."""
+
+from django_tenants.utils import get_tenant_model, schema_context
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from booking.services import reservations_expire_overdue
+
+
+@db_task(retries=3, retry_delay=10)
+def expire_holds_of(schema_name: str) -> int:
+    with schema_context(schema_name):
+        return reservations_expire_overdue()
+
+
+@db_periodic_task(crontab(minute="*"))
+def expire_holds() -> None:
+    """Every minute, release the seats of holds that ran out, operator by operator."""
+    for schema_name in (
+        get_tenant_model()
+        .objects.exclude(schema_name="public")
+        .values_list("schema_name", flat=True)
+    ):
+        expire_holds_of(schema_name)

@@ -1,0 +1,192 @@
+"""The traveller's pages on the operator's domain. Each view serves its full page and, for
+htmx requests, the named fragment that changed."""
+
+import uuid
+from datetime import date
+
+from django.contrib import messages
+from django.db.models import F, OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseStopPolling
+
+from booking.calendar import local_day_bounds, month_calendar
+from booking.errors import BookingError, IdempotencyKeyInUse
+from booking.forms import HoldForm, QuoteForm
+from booking.models import Activity, IdempotencyKey, Rate, Reservation, Slot
+from booking.services import IdempotencyClaim, reservation_cancel, reservation_hold
+
+CLIENT_SESSION_KEY = "client_id"
+
+
+def client_scope(request: HttpRequest) -> str:
+    """A stable id for this browser, kept in its session: idempotency keys and reservation
+    ownership are scoped to it."""
+    if CLIENT_SESSION_KEY not in request.session:
+        request.session[CLIENT_SESSION_KEY] = uuid.uuid4().hex
+    return request.session[CLIENT_SESSION_KEY]
+
+
+def _partial(template: str, request: HttpRequest, fragment: str) -> str:
+    return f"{template}#{fragment}" if request.htmx else template
+
+
+def catalogue(request: HttpRequest) -> HttpResponse:
+    cheapest = Rate.objects.filter(activity=OuterRef("pk")).order_by("amount")
+    activities = Activity.objects.active().annotate(
+        from_amount=Subquery(cheapest.values("amount")[:1]),
+        from_currency=Subquery(cheapest.values("currency")[:1]),
+        next_departure=Subquery(
+            Slot.objects.bookable()
+            .filter(activity=OuterRef("pk"), taken__lt=F("capacity"))
+            .order_by("starts_at")
+            .values("starts_at")[:1]
+        ),
+    )
+    return render(request, "booking/catalogue.html", {"activities": activities})
+
+
+def _parse_month(value: str | None, today: date) -> date:
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return max(date(year, month, 1), today.replace(day=1))
+    except ValueError:
+        return today.replace(day=1)
+
+
+def _parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def activity_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    activity = get_object_or_404(Activity.objects.active().prefetch_related("rates"), slug=slug)
+    today = timezone.localdate()
+    day = _parse_day(request.GET.get("day"))
+    month = (
+        _parse_month(request.GET.get("month"), today)
+        if "month" in request.GET or not day
+        else day.replace(day=1)
+    )
+    departures = []
+    if day is not None and day >= today:
+        departures = list(activity.slots.bookable().between(*local_day_bounds(day)))
+    context = {
+        "activity": activity,
+        "calendar": month_calendar(activity, month, today),
+        "day": day,
+        "departures": departures,
+    }
+    return render(request, _partial("booking/activity.html", request, "availability"), context)
+
+
+def _bookable_slot(slot_id: int) -> Slot:
+    return get_object_or_404(
+        Slot.objects.select_related("activity"), pk=slot_id, activity__is_active=True
+    )
+
+
+def _replay(request: HttpRequest, stored: IdempotencyKey, fingerprint: str) -> HttpResponse:
+    if stored.fingerprint != fingerprint:
+        return render(request, "booking/idempotency_conflict.html", status=422)
+    response = HttpResponse(status=stored.response_status)
+    response["Location"] = stored.response_location
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def book(request: HttpRequest, slot_id: int) -> HttpResponse:
+    """Passenger counts, contact details and the hold. A POST with `quote` only prices the
+    counts (the live total); a POST with `hold` takes the seats."""
+    slot = _bookable_slot(slot_id)
+    rates = list(slot.activity.rates.all())
+    scope = client_scope(request)
+    template = "booking/book.html"
+
+    if request.method == "POST" and "hold" not in request.POST:
+        form = QuoteForm(request.POST, rates=rates)
+        form.is_valid()
+        return render(request, _partial(template, request, "total"), {"slot": slot, "form": form})
+
+    if request.method == "GET":
+        form = HoldForm(rates=rates, initial={"idempotency_key": uuid.uuid4().hex})
+        return render(request, template, {"slot": slot, "form": form})
+
+    form = HoldForm(request.POST, rates=rates)
+    status = 200
+    if form.is_valid():
+        key = request.headers.get("Idempotency-Key") or form.cleaned_data["idempotency_key"]
+        if not key:
+            form.add_error(
+                None, _("This form has expired. Please check the details and try again.")
+            )
+        else:
+            fingerprint = form.fingerprint(slot.pk)
+            stored = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+            if stored is not None:
+                return _replay(request, stored, fingerprint)
+            try:
+                reservation = reservation_hold(
+                    slot_id=slot.pk,
+                    lines=form.lines,
+                    contact=form.contact(),
+                    client_scope=scope,
+                    language=request.LANGUAGE_CODE,
+                    idempotency=IdempotencyClaim(scope=scope, key=key, fingerprint=fingerprint),
+                )
+            except IdempotencyKeyInUse:
+                return _replay(
+                    request, IdempotencyKey.objects.get(scope=scope, key=key), fingerprint
+                )
+            except BookingError as exc:
+                form.add_error(None, exc.message)
+                status = 409
+            else:
+                return _see_other(reservation)
+    else:
+        status = 400
+    slot.refresh_from_db(fields=["taken", "is_open"])
+    form.data = form.data.copy()
+    form.data["idempotency_key"] = uuid.uuid4().hex
+    return render(request, template, {"slot": slot, "form": form}, status=status)
+
+
+def _see_other(reservation: Reservation) -> HttpResponse:
+    response = HttpResponse(status=303)
+    response["Location"] = reservation.get_absolute_url()
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
+    reservation = get_object_or_404(
+        Reservation.objects.select_related("slot__activity").prefetch_related("lines"),
+        code=code,
+    )
+    scope = client_scope(request)
+    if request.method == "POST" and "cancel" in request.POST:
+        if not reservation.can_be_cancelled_by_traveller(scope):
+            raise Http404
+        try:
+            reservation_cancel(reservation_id=reservation.pk, actor="traveller")
+        except BookingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Your seats were released."))
+        return redirect(reservation)
+
+    context = {
+        "reservation": reservation,
+        "can_cancel": reservation.can_be_cancelled_by_traveller(scope),
+    }
+    if request.htmx:
+        response = render(request, "booking/reservation.html#status", context)
+        if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed():
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+    return render(request, "booking/reservation.html", context)

@@ -1,0 +1,38 @@
+import time
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from tenants.models import CURRENCIES
+from tenants.services import operator_create
+
+
+class Command(BaseCommand):
+    help = "Create an operator (schema cloned from the template, and its domain), ready to sell."
+
+    def add_arguments(self, parser):
+        parser.add_argument("schema_name")
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--domain", required=True)
+        parser.add_argument("--time-zone", default="America/Argentina/Ushuaia")
+        parser.add_argument("--currency", default="ARS", choices=[c for c, _ in CURRENCIES])
+        parser.add_argument("--locale", default="es", choices=["es", "pt-br", "en"])
+
+    def handle(self, *args, **options):
+        started = time.perf_counter()
+        try:
+            operator = operator_create(
+                schema_name=options["schema_name"],
+                name=options["name"],
+                domain=options["domain"],
+                time_zone=options["time_zone"],
+                default_currency=options["currency"],
+                locale=options["locale"],
+            )
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        elapsed = time.perf_counter() - started
+        self.stdout.write(
+            f"Created operator {operator.name} ({operator.schema_name}) "
+            f"at {options['domain']} in {elapsed:.2f} s"
+        )
