@@ -2,8 +2,8 @@ import logging
 
 
 class MissingTemplateVariable(logging.Filter):
-    """With STRICT_TEMPLATES (tests), a template that reads a variable it was not given fails
-    instead of rendering an empty string."""
+    """Installed on the `django.template` logger by the test suite: a template that reads a
+    variable it was not given fails the test instead of rendering an empty string."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.getMessage().startswith("Exception while resolving variable"):

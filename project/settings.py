@@ -123,7 +123,8 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here for production images; development serves from the finders.
+STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else None
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -158,15 +159,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reservas@andes-bookin
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"missing_template_variable": {"()": "project.logging.MissingTemplateVariable"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "django.template": {
-            "handlers": ["console"],
-            "filters": ["missing_template_variable"],
-            "level": "DEBUG" if env_bool("STRICT_TEMPLATES") else "INFO",
-        },
-        "booking": {"handlers": ["console"], "level": "INFO"},
-        "tenants": {"handlers": ["console"], "level": "INFO"},
+        "booking": {"level": "INFO"},
+        "tenants": {"level": "INFO"},
     },
 }

@@ -37,9 +37,38 @@ def operator_create(
     primary_domain.full_clean(exclude=["tenant"])
     with transaction.atomic():
         operator.save(verbosity=0)
+        _restore_constraint_names(source=settings.TENANT_BASE_SCHEMA, clone=schema_name)
         primary_domain.tenant = operator
         primary_domain.save()
     return operator
+
+
+def _restore_constraint_names(*, source: str, clone: str) -> None:
+    """The clone of a schema gets new names for UNIQUE constraints (``<table>_<cols>_key``);
+    Django's migrations drop and alter named constraints by name, so give them back the
+    template's names. Matched by table and definition."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT cls.relname, cloned.conname, original.conname
+            FROM pg_constraint original
+            JOIN pg_class cls ON cls.oid = original.conrelid
+            JOIN pg_namespace source ON source.oid = cls.relnamespace AND source.nspname = %s
+            JOIN pg_namespace target ON target.nspname = %s
+            JOIN pg_class cloned_cls
+              ON cloned_cls.relnamespace = target.oid AND cloned_cls.relname = cls.relname
+            JOIN pg_constraint cloned
+              ON cloned.conrelid = cloned_cls.oid AND cloned.contype = original.contype
+             AND pg_get_constraintdef(cloned.oid) = pg_get_constraintdef(original.oid)
+            WHERE original.contype = 'u' AND cloned.conname <> original.conname
+            """,
+            [source, clone],
+        )
+        for table, cloned_name, original_name in cursor.fetchall():
+            cursor.execute(
+                f'ALTER TABLE "{clone}"."{table}" RENAME CONSTRAINT "{cloned_name}" '
+                f'TO "{original_name}"'
+            )
 
 
 def public_site_ensure() -> Operator:

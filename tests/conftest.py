@@ -1,0 +1,199 @@
+"""Fixtures for the suite: a real PostgreSQL test database with real tenant schemas.
+
+Two operators are provisioned once per session (cloned from the template schema, as in
+production). Most tests run inside pytest-django's per-test transaction; race tests use
+`committed`, which gives real committed rows (other connections must see them) and wipes
+the operator's booking tables afterwards.
+"""
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.utils import timezone, translation
+from django_tenants.utils import tenant_context
+
+from booking.catalogue import RateSpec, activity_upsert
+from booking.models import Activity, Rate, Slot
+from booking.services import Contact, PricedLine, reservation_hold
+from project.logging import MissingTemplateVariable
+from tenants.models import Operator
+from tenants.services import operator_create
+
+ALPHA_HOST = "alpha.localhost"
+BETA_HOST = "beta.localhost"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def strict_templates():
+    template_logger = logging.getLogger("django.template")
+    level = template_logger.level
+    strict = MissingTemplateVariable()
+    template_logger.setLevel(logging.DEBUG)
+    template_logger.addFilter(strict)
+    yield
+    template_logger.removeFilter(strict)
+    template_logger.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Requests activate the traveller's language on the thread; each test starts in English."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("refresh_tenant_template")
+        operator_create(
+            schema_name="alpha",
+            name="Alpha Expeditions",
+            domain=ALPHA_HOST,
+            time_zone="America/Argentina/Ushuaia",
+            default_currency="ARS",
+            locale="es",
+        )
+        operator_create(
+            schema_name="beta",
+            name="Beta Aventuras",
+            domain=BETA_HOST,
+            time_zone="America/Sao_Paulo",
+            default_currency="BRL",
+            locale="pt-br",
+        )
+
+
+@pytest.fixture
+def alpha(db) -> Iterator[Operator]:
+    """Alpha Expeditions, with the connection on its schema for the test."""
+    operator = Operator.objects.get(schema_name="alpha")
+    with tenant_context(operator):
+        yield operator
+
+
+@pytest.fixture
+def beta_operator(db) -> Operator:
+    return Operator.objects.get(schema_name="beta")
+
+
+@pytest.fixture
+def alpha_client() -> Client:
+    return Client(HTTP_HOST=ALPHA_HOST, HTTP_ACCEPT_LANGUAGE="en")
+
+
+def _activity(slug: str = "boat", **overrides) -> Activity:
+    fields = {
+        "slug": slug,
+        "name": f"Trip {slug}",
+        "summary": "A trip",
+        "description": "A trip on the water.",
+        "duration": timedelta(hours=2),
+        "meeting_point": "Pier 1",
+        "currency": "ARS",
+        "rates": [
+            RateSpec("adult", "Adult", 10_000_00, min_per_booking=0, max_per_booking=10),
+            RateSpec("child", "Child", 5_000_00, max_per_booking=10),
+        ],
+    } | overrides
+    return activity_upsert(**fields)
+
+
+@pytest.fixture
+def make_activity(alpha) -> Callable[..., Activity]:
+    return _activity
+
+
+@pytest.fixture
+def make_slot(alpha) -> Callable[..., Slot]:
+    def make(
+        activity: Activity | None = None,
+        *,
+        capacity: int = 10,
+        starts_at: datetime | None = None,
+        **fields,
+    ) -> Slot:
+        activity = activity or Activity.objects.filter(slug="boat").first() or _activity()
+        starts_at = starts_at or timezone.now() + timedelta(days=3)
+        return Slot.objects.create(
+            activity=activity, starts_at=starts_at, capacity=capacity, **fields
+        )
+
+    return make
+
+
+def adult_rate(slot: Slot) -> Rate:
+    return slot.activity.rates.get(code="adult")
+
+
+def hold(
+    slot: Slot, seats: int = 1, *, scope: str = "client-1", now: datetime | None = None, **kwargs
+):
+    """Hold `seats` adult seats through the service, as the booking page would."""
+    return reservation_hold(
+        slot_id=slot.pk,
+        lines=[PricedLine(rate=adult_rate(slot), quantity=seats)],
+        contact=Contact(name="Ana Viajera", email="ana@example.com"),
+        client_scope=scope,
+        language="es",
+        now=now,
+        **kwargs,
+    )
+
+
+class Committed:
+    """Committed rows on Alpha's schema, and threads with their own connections."""
+
+    def __init__(self, operator: Operator):
+        self.operator = operator
+
+    def slot(self, *, capacity: int, **kwargs) -> Slot:
+        with tenant_context(self.operator):
+            activity = Activity.objects.filter(slug="race").first() or _activity("race")
+            starts_at = kwargs.pop("starts_at", timezone.now() + timedelta(days=5))
+            return Slot.objects.create(
+                activity=activity, starts_at=starts_at, capacity=capacity, **kwargs
+            )
+
+    def run_concurrently(self, count: int, work: Callable[[int], object]) -> list[object]:
+        """Run `work(i)` in `count` threads released together; each thread has its own
+        connection on the operator's schema and closes it. Exceptions are returned."""
+        barrier = threading.Barrier(count)
+
+        def thread(index: int) -> object:
+            try:
+                with tenant_context(self.operator):
+                    barrier.wait(timeout=30)
+                    return work(index)
+            except Exception as exc:  # returned so the test can assert on every outcome
+                return exc
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            return list(pool.map(thread, range(count)))
+
+    def reload(self, slot: Slot) -> Slot:
+        with tenant_context(self.operator):
+            return Slot.objects.get(pk=slot.pk)
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker) -> Iterator[Committed]:
+    with django_db_blocker.unblock():
+        operator = Operator.objects.get(schema_name="alpha")
+        yield Committed(operator)
+        with tenant_context(operator), connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE booking_idempotencykey, booking_reservationevent, "
+                "booking_reservationline, booking_reservation, booking_slot, booking_rate, "
+                "booking_activity, django_session CASCADE"
+            )
+        connection.close()
