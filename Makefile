@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: help demo test test-unit test-e2e bench lint format setup db migrate browser clean
+.PHONY: help demo test bench lint format setup db migrate browser messages clean
 
 help:
 	@echo "make demo   - set up and serve the demo operator at http://demo.localhost:8000/"
@@ -39,7 +39,11 @@ migrate: $(VENV)/.installed db
 	@$(MANAGE) migrate_schemas --tenant -v 0
 
 setup: $(VENV)/.installed migrate
-	@$(MANAGE) compilemessages -v 0 --ignore '.venv/*'
+
+# Translations are committed compiled (.mo), so a machine without gettext needs nothing.
+messages: $(VENV)/.installed
+	$(MANAGE) makemessages -l es -l pt_BR --ignore '.venv/*' --ignore 'tests/*' --ignore 'e2e/*' --ignore 'bench/*'
+	$(MANAGE) compilemessages --ignore '.venv/*'
 
 browser:
 	@scripts/chromium.sh
@@ -50,7 +54,7 @@ demo: setup
 
 test: setup browser
 	@$(PY) -m ruff check .
-	@$(PY) -m pytest -p xdist -n 2 tests
+	@$(PY) -m pytest -n 2 --dist loadgroup tests
 	@$(PY) -m pytest e2e
 
 bench: setup

@@ -73,9 +73,8 @@ def month_calendar(activity: Activity, month: date, today: date) -> MonthCalenda
     _, end = local_day_bounds(weeks_of_dates[-1][-1])
 
     slots_by_day: dict[date, list[Slot]] = defaultdict(list)
-    for slot in (
-        activity.slots.bookable().between(start, end).only("starts_at", "capacity", "taken")
-    ):
+    month_slots = activity.slots.bookable().between(start, end)
+    for slot in month_slots.only("activity", "starts_at", "capacity", "taken"):
         slots_by_day[timezone.localtime(slot.starts_at).date()].append(slot)
 
     weeks = []

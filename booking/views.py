@@ -125,6 +125,7 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
             form.add_error(
                 None, _("This form has expired. Please check the details and try again.")
             )
+            status = 400
         else:
             fingerprint = form.fingerprint(slot.pk)
             stored = IdempotencyKey.objects.filter(scope=scope, key=key).first()
