@@ -1,7 +1,9 @@
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django import template
+from django.utils import dateformat
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from booking.money import format_money
 
@@ -33,3 +35,20 @@ def mmss(seconds: int) -> str:
 @register.filter
 def total_of(lines) -> int:
     return sum(line.total for line in lines)
+
+
+# Date formats are translated like any other string: word order and "de" differ by language.
+DATE_FORMATS = {
+    "day": pgettext_lazy("date format: weekday and day", "l, F j"),
+    "month": pgettext_lazy("date format: month and year", "F Y"),
+    "departure": pgettext_lazy("date format: a departure, in full", "l, F j, Y, H:i"),
+    "short": pgettext_lazy("date format: a departure, short", "D, M j, H:i"),
+}
+
+
+@register.filter(expects_localtime=True)
+def when(value: date | datetime | None, style: str = "departure") -> str:
+    """`{{ slot.starts_at|when:"day" }}`: a date in the current language's word order."""
+    if value is None:
+        return ""
+    return dateformat.format(value, str(DATE_FORMATS[style]))

@@ -1,6 +1,6 @@
 """The traveller's pages, full and as htmx fragments."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -37,12 +37,32 @@ def test_pages_speak_the_operators_language_unless_the_traveller_asks(trip):
 
     spanish = Client(HTTP_HOST="alpha.localhost").get("/")
     assert spanish["Content-Language"] == "es"
-    assert "Reservá" in spanish.content.decode() or "Reserve" in spanish.content.decode()
+    assert "Reservar tu excursión con Alpha Expeditions" in spanish.content.decode()
     portuguese = Client(HTTP_HOST="alpha.localhost", HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9").get("/")
     assert portuguese["Content-Language"] == "pt-br"
+    assert "Reserve seu passeio com Alpha Expeditions" in portuguese.content.decode()
     chosen = Client(HTTP_HOST="alpha.localhost", HTTP_ACCEPT_LANGUAGE="pt-BR")
     chosen.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert chosen.get("/")["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Departures on Thursday, March 4"),
+        ("es", "Salidas del jueves 4 de marzo"),
+        ("pt-br", "Saídas de Quinta-feira, 4 de Março"),
+    ],
+)
+def test_dates_follow_the_language(make_activity, make_slot, language, expected):
+    from django.test import Client
+
+    activity = make_activity()
+    with timezone.override("America/Argentina/Ushuaia"):
+        make_slot(activity, starts_at=timezone.make_aware(datetime(2027, 3, 4, 10)))
+    client = Client(HTTP_HOST="alpha.localhost", HTTP_ACCEPT_LANGUAGE=language)
+    body = client.get(f"/activities/{activity.slug}/?day=2027-03-04").content.decode()
+    assert expected in body
 
 
 def test_activity_page_marks_days_and_lists_departures_of_the_chosen_day(alpha_client, trip):
