@@ -14,6 +14,11 @@ def to_major(amount: int, currency: str) -> Decimal:
     return Decimal(amount).scaleb(-exponent(currency))
 
 
+def to_minor(amount: Decimal | str | float, currency: str) -> int:
+    """A provider's decimal amount in major units (`212.5` BRL) as minor units (21250)."""
+    return int(Decimal(str(amount)).scaleb(exponent(currency)).to_integral_value())
+
+
 def format_money(amount: int, currency: str, language: str | None = None) -> str:
     """`format_money(1234500, "ARS")` -> "$ 12.345,00" in Spanish, "ARS 12,345.00" in English."""
     locale = to_locale(language or get_language() or "es")

@@ -8,11 +8,13 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from booking.emails import CONFIRMATION
 from booking.errors import (
     BookingCutoffPassed,
     DepartureClosed,
@@ -30,6 +32,7 @@ from booking.models import (
     Slot,
     new_reservation_code,
 )
+from booking.outbox import outbox_emit
 
 logger = logging.getLogger(__name__)
 
@@ -263,3 +266,97 @@ def reservations_expire_overdue(*, now: datetime | None = None) -> int:
     if expired:
         logger.info("expired %d holds on %d departures", expired, len(slot_ids))
     return expired
+
+
+class PaymentLanding(StrEnum):
+    PAID = "paid"
+    ALREADY_PAID = "already_paid"
+    PAID_WITHOUT_SEATS = "paid_without_seats"
+
+
+def reservation_confirm_payment(
+    *, reservation_id: int, actor: str, note: str = "", now: datetime | None = None
+) -> PaymentLanding:
+    """A verified payment landed: the reservation becomes `paid` and its confirmation e-mail
+    is written to the outbox. Only the payments app calls this, from a verified webhook or a
+    reconciliation that asked the provider itself.
+
+    A held reservation keeps its seats. One whose hold expired (or that was cancelled) takes
+    its seats again if they are free; otherwise it stays as it is and the caller raises it
+    to staff (PAID_WITHOUT_SEATS).
+
+    Locks: the reservation row, then (only to take seats again) the slot row. Runs in the
+    caller's transaction when there is one.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        reservation = (
+            Reservation.objects.select_for_update(of=("self",))
+            .prefetch_related("lines")
+            .get(pk=reservation_id)
+        )
+        if reservation.status == Reservation.Status.PAID:
+            return PaymentLanding.ALREADY_PAID
+        if reservation.status != Reservation.Status.HELD:
+            slot = Slot.objects.select_for_update().get(pk=reservation.slot_id)
+            seats = reservation.seats
+            if reservation.status == Reservation.Status.REFUNDED or seats > slot.seats_left:
+                ReservationEvent.objects.create(
+                    reservation=reservation,
+                    at=now,
+                    kind="paid_without_seats",
+                    actor=actor,
+                    note=note,
+                    data={"seats": seats, "seats_left": slot.seats_left},
+                )
+                return PaymentLanding.PAID_WITHOUT_SEATS
+            slot.taken += seats
+            slot.save(update_fields=["taken"])
+            ReservationEvent.objects.create(
+                reservation=reservation,
+                at=now,
+                kind="seats_retaken",
+                actor=actor,
+                data={"seats": seats, "was": reservation.status},
+            )
+        reservation.status = Reservation.Status.PAID
+        reservation.hold_expires_at = None
+        reservation.save(update_fields=["status", "hold_expires_at"])
+        ReservationEvent.objects.create(
+            reservation=reservation, at=now, kind="paid", actor=actor, note=note
+        )
+        outbox_emit(topic=CONFIRMATION, payload={"reservation_id": reservation.pk})
+    return PaymentLanding.PAID
+
+
+def reservation_refund(
+    *, reservation_id: int, actor: str, note: str = "", now: datetime | None = None
+) -> Reservation:
+    """A full refund was confirmed: the paid reservation becomes `refunded` and its seats are
+    released.
+
+    Locks: the reservation row, then its slot row.
+    Raises IllegalTransition when the reservation is not paid.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        reservation = (
+            Reservation.objects.select_for_update(of=("self",))
+            .prefetch_related("lines")
+            .get(pk=reservation_id)
+        )
+        if reservation.status != Reservation.Status.PAID:
+            raise IllegalTransition()
+        slot = Slot.objects.select_for_update().get(pk=reservation.slot_id)
+        _release(
+            reservation,
+            slot,
+            status=Reservation.Status.REFUNDED,
+            kind="refunded",
+            actor=actor,
+            now=now,
+            note=note,
+        )
+        slot.save(update_fields=["taken"])
+        reservation.save(update_fields=["status", "hold_expires_at"])
+    return reservation

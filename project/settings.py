@@ -11,7 +11,10 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from project.aws_secrets import load_configuration_secret
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+load_configuration_secret()
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -53,6 +56,7 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "booking",
+    "payments",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -153,7 +157,12 @@ else:
         "immediate": env_bool("HUEY_IMMEDIATE", default=False),
     }
 
+# Production sends through Amazon SES (django-ses); development and tests point
+# AWS_SES_REGION_ENDPOINT_URL at moto's server, which keeps what was sent.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+AWS_SES_REGION_NAME = os.environ.get("AWS_REGION", "us-east-1")
+AWS_SES_REGION_ENDPOINT = os.environ.get("AWS_SES_REGION_ENDPOINT", "email.us-east-1.amazonaws.com")
+AWS_SES_REGION_ENDPOINT_URL = os.environ.get("AWS_SES_REGION_ENDPOINT_URL")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reservas@andes-booking.example")
 
 LOGGING = {
@@ -166,3 +175,12 @@ LOGGING = {
         "tenants": {"level": "INFO"},
     },
 }
+
+# Payments. Each operator's provider credentials and webhook secrets live in one secret in
+# AWS Secrets Manager (JSON), named by this template. The API addresses are the providers'
+# unless configured otherwise (development and tests point them at the local emulators).
+OPERATOR_SECRET_ID = os.environ.get("OPERATOR_SECRET_ID", "andes-booking/operators/{schema}")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+MERCADOPAGO_API_BASE = os.environ.get("MERCADOPAGO_API_BASE", "https://api.mercadopago.com")
+# An intent still open after this long is asked about at the provider by the reconciler.
+PAYMENT_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYMENT_RECONCILE_AFTER_MINUTES", "20"))

@@ -49,6 +49,15 @@ def english():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def aws():
+    """moto's server speaking the AWS APIs (Secrets Manager, SES) on a free port."""
+    from emulators.aws import running_moto
+
+    with running_moto() as endpoint:
+        yield endpoint
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

@@ -1,0 +1,54 @@
+"""E-mails to travellers, sent as outbox consumers (never inside a request)."""
+
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from booking.models import OutboxMessage, Reservation, ReservationEvent
+from booking.outbox import consumer
+from tenants.models import Domain, Operator
+
+CONFIRMATION = "email.reservation_confirmed"
+
+
+@consumer(CONFIRMATION)
+def send_reservation_confirmation(message: OutboxMessage) -> None:
+    """The confirmation e-mail, in the traveller's language and the operator's time zone.
+    Idempotent: a message already recorded in the timeline is not sent again."""
+    reservation = (
+        Reservation.objects.select_related("slot__activity")
+        .prefetch_related("lines")
+        .get(pk=message.payload["reservation_id"])
+    )
+    if reservation.events.filter(kind="email_sent", data__outbox_message=message.pk).exists():
+        return
+    operator = Operator.objects.get(schema_name=connection.schema_name)
+    domain = Domain.objects.filter(tenant=operator, is_primary=True).first()
+    with translation.override(reservation.language), timezone.override(operator.zone):
+        context = {
+            "reservation": reservation,
+            "operator": operator,
+            "site": f"https://{domain.domain}" if domain else "",
+        }
+        subject = _("Your booking %(code)s is confirmed: %(activity)s") % {
+            "code": reservation.code,
+            "activity": reservation.slot.activity.name,
+        }
+        text = render_to_string("emails/reservation_confirmed.txt", context)
+        html = render_to_string("emails/reservation_confirmed.html", context)
+    email = EmailMultiAlternatives(subject, text, to=[reservation.contact_email])
+    email.attach_alternative(html, "text/html")
+    email.send()
+    ReservationEvent.objects.create(
+        reservation=reservation,
+        kind="email_sent",
+        actor="system",
+        note=subject,
+        data={
+            "to": reservation.contact_email,
+            "outbox_message": message.pk,
+            "template": "reservation_confirmed",
+        },
+    )

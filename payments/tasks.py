@@ -1,0 +1,26 @@
+"""Background work for payments."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django_tenants.utils import schema_context
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from booking.tasks import operator_schemas
+from payments.services import payments_reconcile_stale
+
+
+@db_task(retries=2, retry_delay=60)
+def reconcile_operator(schema_name: str) -> int:
+    with schema_context(schema_name):
+        return payments_reconcile_stale(
+            older_than=timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
+        )
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def reconcile_stale_payments() -> None:
+    """Every five minutes, ask the providers about attempts that never got a webhook."""
+    for schema_name in operator_schemas():
+        reconcile_operator(schema_name)

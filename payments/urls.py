@@ -1,0 +1,12 @@
+from django.urls import path
+
+from payments import views
+
+app_name = "payments"
+urlpatterns = [
+    path("reservations/<str:code>/pay/", views.pay, name="pay"),
+    path("reservations/<str:code>/return/", views.payment_return, name="return"),
+    path("reservations/<str:code>/pix/<int:intent_id>/", views.pix, name="pix"),
+    path("reservations/<str:code>/confirmed/", views.confirmed, name="confirmed"),
+    path("webhooks/<str:provider>/", views.webhook, name="webhook"),
+]

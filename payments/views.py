@@ -1,0 +1,130 @@
+"""The traveller's payment pages, and the providers' webhooks."""
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+
+from booking.models import Reservation
+from payments.models import Method, Provider
+from payments.providers import ProviderNotConfigured, payment_options, provider_for
+from payments.providers.base import CheckoutUrls, InvalidSignature, ProviderError
+from payments.services import (
+    PaymentNotPossible,
+    payment_apply_webhook,
+    payment_start,
+    webhook_reject,
+    webhook_seen,
+)
+
+
+def _reservation(code: str) -> Reservation:
+    return get_object_or_404(
+        Reservation.objects.select_related("slot__activity").prefetch_related("lines"), code=code
+    )
+
+
+@require_POST
+def pay(request: HttpRequest, code: str) -> HttpResponse:
+    """Open a payment with the chosen provider and method, and send the traveller there."""
+    reservation = _reservation(code)
+    choice = tuple(request.POST.get("pay", "").split(":", 1))
+    if choice not in payment_options(reservation.currency):
+        return redirect(reservation)
+    provider, method = choice
+    return_url = request.build_absolute_uri(reverse("payments:return", args=[code]))
+    urls = CheckoutUrls(
+        success=return_url,
+        cancel=return_url,
+        notification=request.build_absolute_uri(reverse("payments:webhook", args=[provider])),
+    )
+    try:
+        intent = payment_start(reservation=reservation, provider=provider, method=method, urls=urls)
+    except PaymentNotPossible:
+        messages.error(request, _("This reservation can no longer be paid."))
+        return redirect(reservation)
+    except ProviderError:
+        messages.error(
+            request,
+            _(
+                "The payment provider is not answering. Please try again "
+                "in a minute; nothing was charged."
+            ),
+        )
+        return redirect(reservation)
+    if provider == Provider.MERCADOPAGO and method == Method.PIX:
+        target = reverse("payments:pix", args=[code, intent.pk])
+    else:
+        target = intent.checkout_url
+    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+def _poll(request: HttpRequest, reservation: Reservation, template: str, context: dict):
+    """The page, or for htmx its `status` fragment; polling stops (286) once nothing more
+    will change by itself, and a paid reservation moves on to its confirmation."""
+    latest = reservation.payment_intents.first()
+    context = {"reservation": reservation, "intent": latest, **context}
+    if not request.htmx:
+        return render(request, template, context)
+    if reservation.status == Reservation.Status.PAID:
+        return HttpResponseClientRedirect(reverse("payments:confirmed", args=[reservation.code]))
+    response = render(request, f"{template}#status", context)
+    waiting = reservation.status == Reservation.Status.HELD and latest and latest.is_open
+    if not waiting:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def payment_return(request: HttpRequest, code: str) -> HttpResponse:
+    """Where the provider sends the traveller back. Whatever the query string says, this
+    page only shows what verified webhooks have recorded."""
+    return _poll(request, _reservation(code), "payments/return.html", {})
+
+
+def pix(request: HttpRequest, code: str, intent_id: int) -> HttpResponse:
+    reservation = _reservation(code)
+    intent = get_object_or_404(reservation.payment_intents, pk=intent_id, method=Method.PIX)
+    return _poll(request, reservation, "payments/pix.html", {"pix": intent})
+
+
+def confirmed(request: HttpRequest, code: str) -> HttpResponse:
+    reservation = _reservation(code)
+    if reservation.status != Reservation.Status.PAID:
+        return redirect(reservation)
+    return render(request, "payments/confirmed.html", {"reservation": reservation})
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, provider: str) -> HttpResponse:
+    """Verified before anything is parsed; deduplicated by the provider's event id; applied
+    in one transaction. 400 for a bad signature, 2xx for a duplicate, 503 when the provider
+    must retry (its API did not answer our question)."""
+    if provider not in Provider.values:
+        raise Http404
+    body = request.body
+    try:
+        gateway = provider_for(provider)
+        verified = gateway.verify_webhook(body, request.headers, request.GET)
+    except (InvalidSignature, ProviderNotConfigured) as exc:
+        webhook_reject(
+            provider=provider,
+            reason=str(exc) or type(exc).__name__,
+            remote_addr=request.META.get("REMOTE_ADDR"),
+            body=body,
+        )
+        return HttpResponseBadRequest("invalid signature")
+    if webhook_seen(provider=provider, event_id=verified.event_id):
+        return JsonResponse({"received": True, "duplicate": True})
+    try:
+        facts = gateway.webhook_facts(verified)
+    except ProviderError:
+        return HttpResponse("provider unavailable, retry later", status=503)
+    event, new = payment_apply_webhook(provider=provider, webhook=verified, facts=facts)
+    return JsonResponse(
+        {"received": True, "duplicate": not new, "outcome": event.outcome if event else "duplicate"}
+    )
