@@ -6,6 +6,7 @@ alike: a reservation becomes `paid` only through it, after a verified webhook or
 from the provider's own API.
 """
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -214,10 +215,9 @@ def _apply_refunded_amount(
     _settle_refunds(intent, now)
     _timeline(intent, "refund_confirmed", actor, amount_refunded=intent.amount_refunded)
     if intent.status == S.REFUNDED:
-        try:
+        # A reservation that was never paid (paid without seats) has no seats to release.
+        with contextlib.suppress(IllegalTransition):
             reservation_refund(reservation_id=intent.reservation_id, actor=actor, now=now)
-        except IllegalTransition:
-            pass  # the reservation was not paid (paid without seats): nothing to release
     return WebhookEvent.Outcome.APPLIED
 
 
