@@ -50,6 +50,17 @@ def english():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def huey_runs_tasks_at_once():
+    """Tasks run when enqueued (on commit), in the thread that commits: the outbox path is
+    exercised end to end and nothing lands in a development queue."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False
+
+
+@pytest.fixture(scope="session", autouse=True)
 def aws():
     """moto's server speaking the AWS APIs (Secrets Manager, SES) on a free port."""
     from emulators.aws import running_moto
@@ -201,8 +212,10 @@ def committed(django_db_setup, django_db_blocker) -> Iterator[Committed]:
         yield Committed(operator)
         with tenant_context(operator), connection.cursor() as cursor:
             cursor.execute(
-                "TRUNCATE booking_idempotencykey, booking_reservationevent, "
-                "booking_reservationline, booking_reservation, booking_slot, booking_rate, "
-                "booking_activity, django_session CASCADE"
+                "TRUNCATE payments_anomaly, payments_webhookevent, payments_webhookrejection, "
+                "payments_refund, payments_paymentintent, booking_outboxmessage, "
+                "booking_idempotencykey, booking_reservationevent, booking_reservationline, "
+                "booking_reservation, booking_slot, booking_rate, booking_activity, "
+                "django_session CASCADE"
             )
         connection.close()
