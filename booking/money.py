@@ -20,7 +20,8 @@ def to_minor(amount: Decimal | str | float, currency: str) -> int:
 
 
 def format_money(amount: int, currency: str, language: str | None = None) -> str:
-    """`format_money(1234500, "ARS")` -> "$ 12.345,00" in Spanish, "ARS 12,345.00" in English."""
+    """`format_money(1234500, "ARS")` -> "12.345,00 ARS" in Spanish, "ARS12,345.00" in English
+    (Babel's CLDR patterns for the language)."""
     locale = to_locale(language or get_language() or "es")
     return format_currency(
         to_major(amount, currency), currency, locale=locale, currency_digits=True

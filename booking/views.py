@@ -111,11 +111,18 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
     if request.method == "POST" and "hold" not in request.POST:
         form = QuoteForm(request.POST, rates=rates)
         form.is_valid()
-        return render(request, _partial(template, request, "total"), {"slot": slot, "form": form})
+        return render(
+            request,
+            _partial(template, request, "total"),
+            {"slot": slot, "form": form, "open_for_booking": True},
+        )
 
     if request.method == "GET":
         form = HoldForm(rates=rates, initial={"idempotency_key": uuid.uuid4().hex})
-        return render(request, template, {"slot": slot, "form": form})
+        open_for_booking = slot.is_bookable() and slot.seats_left > 0
+        return render(
+            request, template, {"slot": slot, "form": form, "open_for_booking": open_for_booking}
+        )
 
     form = HoldForm(request.POST, rates=rates)
     status = 200
@@ -154,7 +161,9 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
     slot.refresh_from_db(fields=["taken", "is_open"])
     form.data = form.data.copy()
     form.data["idempotency_key"] = uuid.uuid4().hex
-    return render(request, template, {"slot": slot, "form": form}, status=status)
+    return render(
+        request, template, {"slot": slot, "form": form, "open_for_booking": True}, status=status
+    )
 
 
 def _see_other(reservation: Reservation) -> HttpResponse:

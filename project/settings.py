@@ -175,6 +175,15 @@ LOGGING = {
         "tenants": {"level": "INFO"},
     },
 }
+if env_bool("STRICT_TEMPLATES"):
+    # Tests and the e2e server: a template that reads a variable it was not given fails.
+    LOGGING["filters"] = {
+        "missing_template_variable": {"()": "project.logging.MissingTemplateVariable"}
+    }
+    LOGGING["loggers"]["django.template"] = {
+        "level": "DEBUG",
+        "filters": ["missing_template_variable"],
+    }
 
 # Payments. Each operator's provider credentials and webhook secrets live in one secret in
 # AWS Secrets Manager (JSON), named by this template. The API addresses are the providers'

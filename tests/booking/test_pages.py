@@ -288,3 +288,18 @@ def test_activity_page_query_count_does_not_grow_with_departures(
 # Activity page: domain, activity, rates, the month's slots, the day's departures.
 CATALOGUE_QUERIES = 2 * 2
 ACTIVITY_QUERIES = 2 * 5
+
+
+def test_a_sold_out_departure_offers_no_booking_form(alpha_client, trip):
+    _, slot = trip
+    hold(slot, 6)
+    body = alpha_client.get(f"/departures/{slot.pk}/book/").content.decode()
+    assert "This departure is sold out." in body
+    assert 'name="hold"' not in body
+
+
+def test_a_departure_past_its_cutoff_offers_no_booking_form(alpha_client, make_slot):
+    slot = make_slot(starts_at=timezone.now() + timedelta(minutes=30))
+    body = alpha_client.get(f"/departures/{slot.pk}/book/").content.decode()
+    assert "Online booking for this departure has closed." in body
+    assert 'name="hold"' not in body

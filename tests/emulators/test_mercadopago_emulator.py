@@ -372,14 +372,13 @@ def test_duplicates_keep_the_notification_id(sdk, receiver, emulators):
 
 
 def test_delay_and_signature_mismatch(sdk, receiver, emulators):
-    emulators.behaviour("mercadopago", delay_seconds=0.2)
+    emulators.behaviour("mercadopago", delay_seconds=0.3)
     started = time.monotonic()
 
     create_pix(sdk, receiver)
 
-    assert time.monotonic() - started < 0.2
     hook = receiver.wait(1)[0]
-    assert hook.at - started >= 0.2
+    assert hook.at - started >= 0.3
     with pytest.raises(InvalidWebhookSignatureError):
         WebhookSignatureValidator.validate(
             hook.headers["x-signature"],
