@@ -49,7 +49,6 @@ browser:
 	@scripts/chromium.sh
 
 demo: setup
-	@$(MANAGE) seed_demo
 	@scripts/serve.sh
 
 test: setup browser

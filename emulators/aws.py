@@ -53,8 +53,9 @@ def running_moto(port: int | None = None, log: Path | None = None) -> Iterator[s
     endpoint = f"http://127.0.0.1:{port}"
     moto = Path(sys.executable).with_name("moto_server")
     output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=output, stderr=output)
+    process = subprocess.Popen(
+        [str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=output, stderr=output
+    )
     previous = {key: os.environ.get(key) for key in aws_environment(endpoint)}
     try:
         wait_until_up(f"{endpoint}/moto-api/")

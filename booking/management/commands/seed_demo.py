@@ -15,7 +15,12 @@ DEMO_DOMAIN = "demo.localhost"
 EVERY_DAY = {0, 1, 2, 3, 4, 5, 6}
 
 
-def demo_catalogue(currency: str) -> None:
+def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
+    """Prices are set in ARS; another currency divides them (BRL: by 200)."""
+
+    def price(amount: int) -> int:
+        return amount // price_divisor
+
     beagle = activity_upsert(
         slug="beagle-channel",
         name="Navegación por el Canal Beagle",
@@ -29,9 +34,9 @@ def demo_catalogue(currency: str) -> None:
         meeting_point="Muelle Turístico de Ushuaia, Av. Maipú y Lasserre",
         currency=currency,
         rates=[
-            RateSpec("adult", "Adulto", 8_500_000),
-            RateSpec("child", "Menor (3 a 11 años)", 4_250_000),
-            RateSpec("senior", "Jubilado", 6_800_000),
+            RateSpec("adult", "Adulto", price(8_500_000)),
+            RateSpec("child", "Menor (3 a 11 años)", price(4_250_000)),
+            RateSpec("senior", "Jubilado", price(6_800_000)),
         ],
         position=1,
     )
@@ -44,8 +49,8 @@ def demo_catalogue(currency: str) -> None:
         meeting_point="Base del Glaciar Martial, Camino Luis Martial km 7",
         currency=currency,
         rates=[
-            RateSpec("adult", "Adulto", 6_000_000, min_per_booking=1, max_per_booking=8),
-            RateSpec("child", "Menor (8 a 11 años)", 3_000_000, max_per_booking=4),
+            RateSpec("adult", "Adulto", price(6_000_000), min_per_booking=1, max_per_booking=8),
+            RateSpec("child", "Menor (8 a 11 años)", price(3_000_000), max_per_booking=4),
         ],
         position=2,
     )
@@ -58,8 +63,8 @@ def demo_catalogue(currency: str) -> None:
         meeting_point="Oficina central, San Martín 1234, Ushuaia",
         currency=currency,
         rates=[
-            RateSpec("adult", "Adulto", 14_000_000),
-            RateSpec("child", "Menor (3 a 11 años)", 7_000_000),
+            RateSpec("adult", "Adulto", price(14_000_000)),
+            RateSpec("child", "Menor (3 a 11 años)", price(7_000_000)),
         ],
         booking_cutoff=timedelta(hours=12),
         position=3,
@@ -92,29 +97,50 @@ def demo_catalogue(currency: str) -> None:
     )
 
 
-class Command(BaseCommand):
-    help = "Create (or top up) the demo operator at demo.localhost."
+DEMO_OPERATORS = [
+    {
+        "schema_name": "demo",
+        "domain": DEMO_DOMAIN,
+        "name": "Patagonia Demo Tours",
+        "default_currency": "ARS",
+        "locale": "es",
+        "accent_colour": "#0e7490",
+        "price_divisor": 1,
+    },
+    {
+        "schema_name": "demo_br",
+        "domain": "demo-br.localhost",
+        "name": "Patagonia Demo Brasil",
+        "default_currency": "BRL",
+        "locale": "pt-br",
+        "accent_colour": "#15803d",
+        "price_divisor": 200,
+    },
+]
 
-    def add_arguments(self, parser):
-        parser.add_argument("--domain", default=DEMO_DOMAIN)
-        parser.add_argument("--schema", default="demo")
+
+class Command(BaseCommand):
+    help = (
+        "Create (or top up) the demo operators at demo.localhost (ARS) and demo-br.localhost (BRL)."
+    )
 
     def handle(self, *args, **options):
-        domain = Domain.objects.select_related("tenant").filter(domain=options["domain"]).first()
-        operator = (
-            domain.tenant
-            if domain
-            else operator_create(
-                schema_name=options["schema"],
-                name="Patagonia Demo Tours",
-                domain=options["domain"],
-                time_zone="America/Argentina/Ushuaia",
-                default_currency="ARS",
-                locale="es",
-                brand_name="Patagonia Demo Tours",
-                accent_colour="#0e7490",
+        for demo in DEMO_OPERATORS:
+            domain = Domain.objects.select_related("tenant").filter(domain=demo["domain"]).first()
+            operator = (
+                domain.tenant
+                if domain
+                else operator_create(
+                    schema_name=demo["schema_name"],
+                    name=demo["name"],
+                    domain=demo["domain"],
+                    time_zone="America/Argentina/Ushuaia",
+                    default_currency=demo["default_currency"],
+                    locale=demo["locale"],
+                    brand_name=demo["name"],
+                    accent_colour=demo["accent_colour"],
+                )
             )
-        )
-        with tenant_context(operator), timezone.override(operator.zone):
-            demo_catalogue(operator.default_currency)
-        self.stdout.write(f"Demo operator ready at http://{options['domain']}:8000/")
+            with tenant_context(operator), timezone.override(operator.zone):
+                demo_catalogue(operator.default_currency, demo["price_divisor"])
+            self.stdout.write(f"Demo operator ready at http://{demo['domain']}:8000/")
