@@ -80,6 +80,11 @@ class Emulators:
         for name in [provider] if provider else ["stripe", "mercadopago"]:
             control(self.url(name), "/_emulator/reset", {})
 
+    def control_action(self, provider: str, path: str) -> object:
+        """Do what a payer would on a hosted page, e.g.
+        `control_action("stripe", "/_emulator/stripe/sessions/cs_1/pay")`."""
+        return control(self.url(provider), path, {})
+
     def deliveries(self, provider: str, **filters: str) -> list[dict]:
         query = urllib.parse.urlencode(filters)
         path = "/_emulator/deliveries" + (f"?{query}" if query else "")

@@ -70,8 +70,28 @@ def aws():
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def emulators():
+    """The payment providers' emulators (one process for the session)."""
+    import subprocess
+
+    from emulators.testing import running_emulators
+
+    with running_emulators(stderr=subprocess.DEVNULL) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
+    """The test database, always (pytest-django only makes it when some collected test asks
+    for `db`; race and flow tests use `committed` instead, and must never touch the
+    development database), with two operators cloned from the template schema."""
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        assert connection.settings_dict["NAME"].startswith("test_")
         call_command("refresh_tenant_template")
         operator_create(
             schema_name="alpha",
@@ -89,6 +109,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
             default_currency="BRL",
             locale="pt-br",
         )
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(databases, verbosity=0)
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ class StripeProvider:
             session = self.client.v1.checkout.sessions.retrieve(intent.provider_reference)
         except stripe.StripeError as exc:
             raise ProviderError(str(exc)) from exc
-        return session_state(session)
+        return session_state(session.to_dict())
 
     def cancel_checkout(self, intent: PaymentIntent) -> None:
         """Expire an open session, so a traveller who chose again cannot pay twice."""

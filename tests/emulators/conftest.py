@@ -2,14 +2,7 @@
 
 import pytest
 
-from emulators.testing import running_emulators
 from tests.emulators.helpers import Receiver
-
-
-@pytest.fixture(scope="session")
-def emulators():
-    with running_emulators() as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)
