@@ -2,9 +2,10 @@
 filled by the product's own commands (`migrate_schemas --shared`, `refresh_tenant_template`,
 `seed_demo`), the app served by gunicorn on a free port, and Debian's Chromium.
 
-moto's server stands in for AWS (Secrets Manager holds operators' payment credentials; the
-demo operator has none, so it offers no online payment). The tests drive state through the
-served site only; this process never opens the e2e database except to drop and create it.
+moto's server stands in for AWS (Secrets Manager holds the operators' payment credentials,
+SES takes the e-mails) and the provider emulators for Stripe and Mercado Pago. The tests
+drive state through the served site only; this process never opens the e2e database except
+to drop and create it.
 
 Traces and screenshots of failed tests are kept in pytest-playwright's output folder
 (`test-results/`). The server's and moto's logs are written to `var/e2e/`, out of that folder,
@@ -24,11 +25,13 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+import boto3
 import psycopg
 import pytest
 from psycopg import sql
 
 from emulators.aws import running_moto
+from emulators.testing import Emulators, running_emulators
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / "var" / "e2e"
@@ -47,6 +50,8 @@ CHROMIUM_ARGS = [
 # The operator that `seed_demo` creates. Chromium resolves *.localhost to 127.0.0.1 itself;
 # this process's C library does not, so the readiness check sends the Host header instead.
 DEMO_HOST = "demo.localhost"
+BRAZIL_HOST = "demo-br.localhost"
+SENDER = "reservas@demo.example"
 DEMO_TIME_ZONE = "America/Argentina/Ushuaia"
 SERVER_START_TIMEOUT = 30
 
@@ -158,15 +163,26 @@ def aws(log_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def emulators(log_dir: Path) -> Iterator[Emulators]:
+    """The payment providers' emulators; their hosted pages are what the browser pays on."""
+    with (log_dir / "emulators.log").open("wb") as log, running_emulators(stderr=log) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def demo_site(
     pytestconfig: pytest.Config,
     tmp_path_factory: pytest.TempPathFactory,
     log_dir: Path,
     aws: str,
+    emulators: Emulators,
 ) -> Iterator[str]:
-    """The demo operator, freshly seeded into a new database and served by gunicorn."""
+    """The demo operators, freshly seeded into a new database, given payment credentials as
+    `make demo` gives them, and served by gunicorn with a Huey worker. E-mail goes through
+    SES (moto's server)."""
     database_url = _e2e_database_url()
     _recreate_database(database_url)
+    port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -175,13 +191,33 @@ def demo_site(
         "STRICT_TEMPLATES": "1",
         "HUEY_SQLITE_PATH": str(tmp_path_factory.mktemp("huey") / "huey.sqlite3"),
         "PYTHONUNBUFFERED": "1",
+        "DEMO_PORT": str(port),
+        "STRIPE_API_BASE": emulators.stripe_url,
+        "MERCADOPAGO_API_BASE": emulators.mercadopago_url,
+        "EMAIL_BACKEND": "django_ses.SESBackend",
+        "DEFAULT_FROM_EMAIL": SENDER,
     }
+    boto3.client("ses").verify_email_identity(EmailAddress=SENDER)
     _manage("migrate_schemas", "--shared", "-v", "0", env=env)
     _manage("refresh_tenant_template", env=env)
     _manage("seed_demo", env=env)
+    subprocess.run(
+        [sys.executable, "scripts/demo_payments.py"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
+    worker_log = (log_dir / "huey.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "run_huey", "-w", "2", "-k", "thread"],
+        cwd=ROOT,
+        env=env,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+    )
     log = log_dir / "server.log"
-    port = _free_port()
     with log.open("wb") as log_file:
         server = subprocess.Popen(
             [
@@ -208,6 +244,9 @@ def demo_site(
         _wait_until_serving(server, port, log)
         yield f"http://{DEMO_HOST}:{port}"
     finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+        worker_log.close()
         server.terminate()
         try:
             server.wait(timeout=10)

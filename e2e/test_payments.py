@@ -1,0 +1,102 @@
+"""A traveller pays in Chromium: on the Stripe emulator's hosted checkout by card (and is
+declined), and by Pix through Mercado Pago on our own page. The reservation is confirmed only
+when the provider's webhook arrives; the pages wait for it by polling."""
+
+import json
+import re
+import time
+import urllib.request
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.conftest import BRAZIL_HOST
+from e2e.test_booking import RESERVATION_PAGE, departure_at, fill_contact
+
+pytestmark = pytest.mark.e2e
+
+CONFIRMED_PAGE = re.compile(r"/reservations/[A-Z2-9]{12}/confirmed/$")
+
+
+def hold_two_adults(page: Page, url: str, email: str) -> str:
+    page.goto(url)
+    departure_at(page, "10:00").get_by_role("link", name="Book").click()
+    page.get_by_label("Adulto").fill("2")
+    fill_contact(page, "Bruno Pagador", email)
+    page.get_by_role("button", name="Hold my seats").click()
+    expect(page).to_have_url(RESERVATION_PAGE)
+    return page.url.rstrip("/").rsplit("/", 1)[1]
+
+
+def emails_sent_to(aws: str, address: str, code: str, timeout: float = 15.0) -> list[dict]:
+    """The confirmation as moto's SES received it (the Huey worker sends it after commit)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(f"{aws}/moto-api/data.json") as response:
+            sent = json.load(response)["ses"]["RawMessage"]
+        found = [m for m in sent if address in m["destinations"] and code in m["raw_data"]]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def test_card_payment_on_the_hosted_checkout_ends_confirmed_with_the_email_sent(
+    page: Page, operator_today: date, aws: str
+):
+    day = operator_today + timedelta(days=3)
+    code = hold_two_adults(page, f"/activities/beagle-channel/?day={day}", "bruno@example.com")
+
+    page.get_by_role("button", name="Pay by card").click()
+    expect(page.get_by_label("Amount due")).to_have_text("ARS 170,000.00")
+    page.get_by_role("button", name="Pay", exact=True).click()
+
+    expect(page).to_have_url(CONFIRMED_PAGE)
+    expect(page.get_by_role("heading", name="Booking confirmed")).to_be_visible()
+    expect(page.get_by_test_id("code")).to_have_text(code)
+    expect(page.get_by_test_id("total")).to_have_text("ARS170,000.00")
+    assert emails_sent_to(aws, "bruno@example.com", code), "no confirmation e-mail went out"
+
+
+def test_a_declined_card_leaves_the_seats_held_and_lets_the_traveller_retry(
+    page: Page, operator_today: date
+):
+    day = operator_today + timedelta(days=4)
+    hold_two_adults(page, f"/activities/beagle-channel/?day={day}", "dora@example.com")
+
+    page.get_by_role("button", name="Pay by card").click()
+    page.get_by_role("button", name="Decline", exact=True).click()
+    expect(page.get_by_text("Your card was declined.")).to_be_visible()
+    page.get_by_role("link", name="Back to the shop").click()
+
+    expect(page.get_by_text("The last payment attempt was declined.")).to_be_visible()
+    page.get_by_role("link", name="Choose a way to pay").click()
+    expect(page).to_have_url(RESERVATION_PAGE)
+    expect(page.get_by_test_id("status")).to_have_text("Held")
+    expect(page.get_by_role("button", name="Pay by card")).to_be_visible()
+
+
+def test_pix_qr_page_confirms_when_the_pix_arrives(page: Page, operator_today: date, base_url: str):
+    port = urlsplit(base_url).port
+    day = operator_today + timedelta(days=3)
+    code = hold_two_adults(
+        page,
+        f"http://{BRAZIL_HOST}:{port}/activities/beagle-channel/?day={day}",
+        "pix@example.com",
+    )
+
+    page.get_by_role("button", name="Pay with Pix").click()
+    expect(page.get_by_role("heading", name="Pay with Pix")).to_be_visible()
+    expect(page.get_by_role("img", name="Pix QR code")).to_be_visible()
+    expect(page.get_by_label("Pix copy and paste code")).to_have_value(re.compile(r"^000201"))
+    expect(page.get_by_text("Waiting for your Pix")).to_be_visible()
+
+    # The traveller pays in their bank app: here, the provider's payment page.
+    with page.expect_popup() as bank:
+        page.get_by_role("link", name="Open the payment page").click()
+    bank.value.get_by_role("button", name="Pix paid").click()
+
+    expect(page).to_have_url(CONFIRMED_PAGE)
+    expect(page.get_by_role("heading", name="Booking confirmed")).to_be_visible()
+    expect(page.get_by_test_id("code")).to_have_text(code)
