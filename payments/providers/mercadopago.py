@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from mercadopago.config import RequestOptions
+from mercadopago.errors.exceptions import MercadoPagoError
 from mercadopago.http import HttpClient
 from mercadopago.webhook import InvalidWebhookSignatureError, WebhookSignatureValidator
 
@@ -31,6 +32,8 @@ S = PaymentIntent.Status
 MP_API = "https://api.mercadopago.com"
 SIGNATURE_TOLERANCE_SECONDS = 300
 PIX_LIFETIME = timedelta(minutes=30)
+# What a call to Mercado Pago raises when it did not get an answer we can use.
+UNREACHABLE = (OSError, MercadoPagoError)
 
 
 class ConfiguredHttpClient(HttpClient):
@@ -152,7 +155,7 @@ class MercadoPagoProvider:
                     self._options(intent.idempotency_key),
                 )
             )
-        except (OSError, mercadopago.errors.MPException) as exc:
+        except UNREACHABLE as exc:
             raise ProviderError(str(exc)) from exc
         return Checkout(
             reference=preference["id"], url=preference["init_point"], expires_at=expires_at
@@ -161,7 +164,7 @@ class MercadoPagoProvider:
     def _payment(self, payment_id: str) -> dict:
         try:
             return self._ok(self.sdk.payment().get(payment_id))
-        except (OSError, mercadopago.errors.MPException) as exc:
+        except UNREACHABLE as exc:
             raise ProviderError(str(exc)) from exc
 
     def fetch_state(self, intent: PaymentIntent) -> PaymentState:
@@ -177,7 +180,7 @@ class MercadoPagoProvider:
                     }
                 )
             )
-        except (OSError, mercadopago.errors.MPException) as exc:
+        except UNREACHABLE as exc:
             raise ProviderError(str(exc)) from exc
         payments = found.get("results") or []
         approved = [p for p in payments if p.get("status") in ("approved", "refunded")]
@@ -198,7 +201,7 @@ class MercadoPagoProvider:
                     self._options(refund.idempotency_key),
                 )
             )
-        except (OSError, mercadopago.errors.MPException) as exc:
+        except UNREACHABLE as exc:
             raise ProviderError(str(exc)) from exc
         return RefundState(
             refund_id=str(result["id"]),
