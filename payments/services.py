@@ -7,6 +7,7 @@ from the provider's own API.
 """
 
 import contextlib
+import json
 import logging
 from datetime import datetime, timedelta
 
@@ -249,7 +250,12 @@ def _locate_intent(provider: str, facts: WebhookFacts) -> PaymentIntent | None:
 
 
 def webhook_seen(*, provider: str, event_id: str) -> bool:
-    return WebhookEvent.objects.filter(provider=provider, event_id=event_id).exists()
+    """Already recorded (a failed one is not: its redelivery is applied again)."""
+    return (
+        WebhookEvent.objects.filter(provider=provider, event_id=event_id)
+        .exclude(outcome=WebhookEvent.Outcome.FAILED)
+        .exists()
+    )
 
 
 def payment_apply_webhook(
@@ -260,7 +266,11 @@ def payment_apply_webhook(
     now: datetime | None = None,
 ) -> tuple[WebhookEvent | None, bool]:
     """Record a verified webhook and apply it, in one transaction. Returns the event and
-    whether it was new; a duplicate (same provider event id) changes nothing.
+    whether it was applied now; a duplicate (same provider event id) changes nothing.
+
+    If applying fails, nothing of it is kept but the event itself, recorded as failed (the
+    exception goes on, so the provider retries); a redelivery, or staff re-processing it,
+    applies it again.
 
     Locks: the webhook's unique key (a concurrent duplicate waits, then is refused), the
     payment intent, the reservation, and the slot when seats are taken again or released.
@@ -275,23 +285,89 @@ def payment_apply_webhook(
                 raw_body=webhook.raw_body,
                 received_at=now,
             )
-            intent = _locate_intent(provider, facts)
-            if intent is None:
-                event.outcome = (
-                    WebhookEvent.Outcome.UNMATCHED
-                    if facts.state or facts.refund
-                    else WebhookEvent.Outcome.IGNORED
-                )
-            else:
-                event.intent = intent
-                event.outcome = _apply_facts(intent, facts, event, now)
-            event.processed_at = timezone.now()
-            event.save(update_fields=["intent", "outcome", "processed_at"])
+            _apply_recorded(event, facts, now)
     except IntegrityError as exc:
         if "webhook_event_unique" not in str(exc):
             raise
-        return None, False
+        return webhook_apply_again(
+            provider=provider, event_id=webhook.event_id, facts=facts, now=now
+        )
+    except Exception as exc:
+        _record_failure(provider, webhook, exc, now)
+        raise
     return event, True
+
+
+def webhook_apply_again(
+    *, provider: str, event_id: str, facts: WebhookFacts, now: datetime | None = None
+) -> tuple[WebhookEvent | None, bool]:
+    """Apply a recorded event whose first application failed; anything else is a duplicate
+    and changes nothing. Locks: the event row, then as payment_apply_webhook."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(provider=provider, event_id=event_id)
+        if event.outcome != WebhookEvent.Outcome.FAILED:
+            return None, False
+        event.note = ""
+        _apply_recorded(event, facts, now)
+    return event, True
+
+
+def _apply_recorded(event: WebhookEvent, facts: WebhookFacts, now: datetime) -> None:
+    intent = _locate_intent(event.provider, facts)
+    if intent is None:
+        event.outcome = (
+            WebhookEvent.Outcome.UNMATCHED
+            if facts.state or facts.refund
+            else WebhookEvent.Outcome.IGNORED
+        )
+    else:
+        event.intent = intent
+        event.outcome = _apply_facts(intent, facts, event, now)
+    event.processed_at = timezone.now()
+    event.save(update_fields=["intent", "outcome", "note", "processed_at"])
+
+
+def _record_failure(provider: str, webhook: VerifiedWebhook, exc: Exception, now: datetime) -> None:
+    logger.exception("applying %s webhook %s failed", provider, webhook.event_id)
+    with transaction.atomic():
+        WebhookEvent.objects.update_or_create(
+            provider=provider,
+            event_id=webhook.event_id,
+            defaults={
+                "event_type": webhook.event_type,
+                "raw_body": webhook.raw_body,
+                "received_at": now,
+                "outcome": WebhookEvent.Outcome.FAILED,
+                "note": f"{type(exc).__name__}: {exc}"[:2000],
+            },
+        )
+
+
+def webhook_reprocess(*, event_pk: int, actor: str) -> WebhookEvent:
+    """Staff re-processing of a failed event: its stored body was verified when it arrived;
+    the provider is asked again where the event carries no state (Mercado Pago)."""
+    event = WebhookEvent.objects.get(pk=event_pk)
+    if event.outcome != WebhookEvent.Outcome.FAILED:
+        raise IllegalTransition("only a failed webhook can be processed again")
+    verified = VerifiedWebhook(
+        event_id=event.event_id,
+        event_type=event.event_type,
+        raw_body=event.raw_body,
+        payload=json.loads(event.raw_body),
+    )
+    facts = provider_for(event.provider).webhook_facts(verified)
+    try:
+        webhook_apply_again(provider=event.provider, event_id=event.event_id, facts=facts)
+    except Exception as exc:
+        _record_failure(event.provider, verified, exc, event.received_at)
+        raise
+    event.refresh_from_db()
+    if event.intent_id:
+        _timeline(
+            event.intent, "webhook_reprocessed", actor, event=event.event_id, outcome=event.outcome
+        )
+    return event
 
 
 def _apply_facts(
