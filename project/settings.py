@@ -57,6 +57,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "booking",
     "payments",
+    "backoffice",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "tenants.middleware.OperatorLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -193,3 +195,46 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
 MERCADOPAGO_API_BASE = os.environ.get("MERCADOPAGO_API_BASE", "https://api.mercadopago.com")
 # An intent still open after this long is asked about at the provider by the reconciler.
 PAYMENT_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYMENT_RECONCILE_AFTER_MINUTES", "20"))
+
+# Staff identity: OpenID Connect (mozilla-django-oidc) against a Cognito user pool. Endpoints
+# follow from the pool and its domain; each can be overridden by the environment (development
+# and tests point them at the provider started by tenants.oidc_dev). The ID token is verified
+# against the JWKS (RS256), issuer, audience, expiry and nonce before any claim is used; users
+# are matched by `sub` and must hold a membership in the operator whose site they are on.
+AUTH_USER_MODEL = "tenants.StaffUser"
+AUTHENTICATION_BACKENDS = ["tenants.auth.StaffOIDCBackend"]
+COGNITO_REGION = os.environ.get("COGNITO_REGION", "us-east-1")
+COGNITO_USER_POOL_ID = os.environ.get("COGNITO_USER_POOL_ID", "")
+COGNITO_DOMAIN = os.environ.get("COGNITO_DOMAIN", "")
+_COGNITO_HOSTED_UI = f"https://{COGNITO_DOMAIN}.auth.{COGNITO_REGION}.amazoncognito.com"
+_COGNITO_POOL = f"https://cognito-idp.{COGNITO_REGION}.amazonaws.com/{COGNITO_USER_POOL_ID}"
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", _COGNITO_POOL)
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get(
+    "OIDC_OP_AUTHORIZATION_ENDPOINT", f"{_COGNITO_HOSTED_UI}/oauth2/authorize"
+)
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get(
+    "OIDC_OP_TOKEN_ENDPOINT", f"{_COGNITO_HOSTED_UI}/oauth2/token"
+)
+OIDC_OP_USER_ENDPOINT = os.environ.get(
+    "OIDC_OP_USER_ENDPOINT", f"{_COGNITO_HOSTED_UI}/oauth2/userInfo"
+)
+OIDC_OP_JWKS_ENDPOINT = os.environ.get(
+    "OIDC_OP_JWKS_ENDPOINT", f"{_COGNITO_POOL}/.well-known/jwks.json"
+)
+OIDC_OP_LOGOUT_ENDPOINT = os.environ.get("OIDC_OP_LOGOUT_ENDPOINT", f"{_COGNITO_HOSTED_UI}/logout")
+# "cognito": GET /logout?client_id=…&logout_uri=…; "oidc": RP-Initiated Logout 1.0
+# (end_session_endpoint with post_logout_redirect_uri and id_token_hint).
+OIDC_OP_LOGOUT_PROTOCOL = os.environ.get("OIDC_OP_LOGOUT_PROTOCOL", "cognito")
+OIDC_OP_LOGOUT_URL_METHOD = "tenants.auth.provider_logout_url"
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of RP-initiated logout
+OIDC_TIMEOUT = 10
+OIDC_CALLBACK_CLASS = "tenants.views.StaffSignInCallbackView"
+LOGIN_URL = "/backoffice/login/"
+LOGIN_REDIRECT_URL = "/backoffice/"
+LOGOUT_REDIRECT_URL = "/backoffice/signed-out/"

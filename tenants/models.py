@@ -1,8 +1,10 @@
-"""Operators (tenants) and their domains, in the public schema."""
+"""Operators (tenants) and their domains, and the staff who sign in to their backoffices:
+all in the public schema."""
 
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -62,3 +64,87 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class StaffUserManager(BaseUserManager):
+    def create_user(self, sub: str, email: str, name: str = "", **fields) -> "StaffUser":
+        """Staff have no password here: they sign in at the identity provider (Cognito)."""
+        user = self.model(sub=sub, email=self.normalize_email(email), name=name, **fields)
+        user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+
+class StaffUser(AbstractBaseUser):
+    """An operator's staff member, known by the identity provider's subject (`sub`).
+
+    Shared by all operators (public schema); what a user may do at an operator is their
+    `Membership` there. The password field inherited from Django is always unusable."""
+
+    sub = models.CharField(_("subject"), max_length=255, unique=True)
+    email = models.EmailField(_("e-mail"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StaffUserManager()
+
+    USERNAME_FIELD = "sub"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email or self.sub
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return self.name.split(" ")[0] if self.name else self.email
+
+
+class Role(models.TextChoices):
+    """Ordered from the most to the least trusted; each role can do what the ones below can."""
+
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    AGENT = "agent", _("Agent")
+
+    @property
+    def rank(self) -> int:
+        return {Role.OWNER: 3, Role.MANAGER: 2, Role.AGENT: 1}[self]
+
+
+class MembershipQuerySet(models.QuerySet):
+    def at(self, operator: Operator | None) -> "MembershipQuerySet":
+        return self.filter(operator=operator)
+
+
+class Membership(models.Model):
+    """A staff user's access to one operator's backoffice, with a role there."""
+
+    user = models.ForeignKey(StaffUser, on_delete=models.CASCADE, related_name="memberships")
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "operator"], name="membership_user_operator"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "manager", "agent"]),
+                name="membership_role_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) at {self.operator}"
+
+    def grants(self, role: str) -> bool:
+        """Whether this membership's role is `role` or a more trusted one."""
+        return Role(self.role).rank >= Role(role).rank

@@ -1,11 +1,13 @@
-"""Provisioning of operators: a schema cloned from the migrated template, and a domain."""
+"""Provisioning of operators (a schema cloned from the migrated template, and a domain), and
+of the staff who may sign in to their backoffices."""
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import connection, transaction
 from django_tenants.utils import schema_exists
 
-from tenants.models import Domain, Operator
+from tenants.models import Domain, Membership, Operator, Role, StaffUser
 
 
 def operator_create(
@@ -94,3 +96,35 @@ def tenant_template_refresh(*, verbosity: int = 0) -> None:
         "migrate_schemas", tenant=True, schema_name=template, interactive=False, verbosity=verbosity
     )
     connection.set_schema_to_public()
+
+
+def staff_user_upsert(*, sub: str, email: str, name: str) -> StaffUser:
+    """The staff user with this `sub`, created or brought up to date with the identity
+    provider's e-mail and name (on every sign-in). Takes no lock: concurrent first sign-ins
+    of one person meet on the unique `sub` (get_or_create retries the read)."""
+    email = StaffUser.objects.normalize_email(email)
+    user, created = StaffUser.objects.get_or_create(
+        sub=sub, defaults={"email": email, "name": name, "password": make_password(None)}
+    )
+    if not created and (user.email, user.name) != (email, name):
+        user.email, user.name = email, name
+        user.save(update_fields=["email", "name"])
+    return user
+
+
+def membership_grant(
+    *, operator: Operator, sub: str, email: str, role: str, name: str = ""
+) -> Membership:
+    """Give the staff user `sub` (created if new) the `role` at `operator`, replacing the role
+    they had there. Their e-mail and name are refreshed from the provider at each sign-in."""
+    role = Role(role)
+    if operator.schema_name == "public":
+        raise ValueError("the platform's own site has no backoffice")
+    with transaction.atomic():
+        user = StaffUser.objects.filter(sub=sub).first() or StaffUser.objects.create_user(
+            sub, email, name
+        )
+        membership, _ = Membership.objects.update_or_create(
+            user=user, operator=operator, defaults={"role": role}
+        )
+    return membership
