@@ -1,4 +1,5 @@
-"""Writes that shape an operator's catalogue: activities, rates and departures."""
+"""Writes that shape an operator's catalogue: activities, rates and departures. Staff
+actions are recorded in the audit log with who did them."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -6,8 +7,10 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from booking.models import Activity, Rate, Slot
+from booking.errors import BookingError
+from booking.models import Activity, AuditEntry, Rate, Slot
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,11 @@ def slots_create_recurring(
     weekdays: set[int],
     times: Iterable[time],
     capacity: int,
+    actor: str = "system",
 ) -> int:
     """Departures on the given weekdays (0 = Monday) at the given local times, between two days
-    inclusive, in the current time zone. Existing departures are left as they are. Returns
-    how many were created."""
+    inclusive, in the current time zone, in one transaction. Existing departures are left as
+    they are. Returns how many were created."""
     zone = timezone.get_current_timezone()
     times = list(times)
     starts = [
@@ -88,4 +92,92 @@ def slots_create_recurring(
             [Slot(activity=activity, starts_at=start, capacity=capacity) for start in starts],
             ignore_conflicts=True,
         )
-        return activity.slots.count() - before
+        created = activity.slots.count() - before
+        if actor != "system":
+            AuditEntry.objects.create(
+                actor=actor,
+                action="departures_created",
+                target=str(activity),
+                data={
+                    "first_day": first_day.isoformat(),
+                    "last_day": last_day.isoformat(),
+                    "weekdays": sorted(weekdays),
+                    "times": [t.isoformat("minutes") for t in times],
+                    "capacity": capacity,
+                    "created": created,
+                },
+            )
+        return created
+
+
+class CapacityBelowTaken(BookingError):
+    def __init__(self, taken: int):
+        self.taken = taken
+        super().__init__(
+            _("Capacity cannot go below the %(taken)d seats already taken.") % {"taken": taken}
+        )
+
+
+def slot_set_capacity(*, slot_id: int, capacity: int, actor: str) -> Slot:
+    """Change a departure's capacity, never below the seats taken.
+
+    Locks: the slot row (SELECT ... FOR UPDATE), like every change of its seats.
+    Raises CapacityBelowTaken.
+    """
+    with transaction.atomic():
+        slot = Slot.objects.select_for_update().get(pk=slot_id)
+        if capacity < slot.taken:
+            raise CapacityBelowTaken(slot.taken)
+        before, slot.capacity = slot.capacity, capacity
+        slot.save(update_fields=["capacity"])
+        AuditEntry.objects.create(
+            actor=actor,
+            action="capacity_changed",
+            target=str(slot),
+            data={"slot": slot.pk, "from": before, "to": capacity},
+        )
+    return slot
+
+
+def slot_set_open(*, slot_id: int, is_open: bool, actor: str) -> Slot:
+    """Close a departure to new bookings (held and paid seats stay), or reopen it.
+
+    Locks: the slot row, so no hold is half-way through when it closes.
+    """
+    with transaction.atomic():
+        slot = Slot.objects.select_for_update().get(pk=slot_id)
+        slot.is_open = is_open
+        slot.save(update_fields=["is_open"])
+        AuditEntry.objects.create(
+            actor=actor,
+            action="opened" if is_open else "closed",
+            target=str(slot),
+            data={"slot": slot.pk},
+        )
+    return slot
+
+
+def rate_set_price(
+    *, rate_id: int, amount: int, min_per_booking: int, max_per_booking: int, actor: str
+) -> Rate:
+    """New price and limits for a rate. Reservations keep the price they were made at."""
+    with transaction.atomic():
+        rate = Rate.objects.select_for_update().get(pk=rate_id)
+        before = {"amount": rate.amount, "min": rate.min_per_booking, "max": rate.max_per_booking}
+        rate.amount, rate.min_per_booking, rate.max_per_booking = (
+            amount,
+            min_per_booking,
+            max_per_booking,
+        )
+        rate.save(update_fields=["amount", "min_per_booking", "max_per_booking"])
+        AuditEntry.objects.create(
+            actor=actor,
+            action="price_changed",
+            target=str(rate),
+            data={
+                "rate": rate.pk,
+                "from": before,
+                "to": {"amount": amount, "min": min_per_booking, "max": max_per_booking},
+            },
+        )
+    return rate

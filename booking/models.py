@@ -295,3 +295,21 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk}"
+
+
+class AuditEntry(models.Model):
+    """A staff action on the catalogue or departures: who, when, what. (Actions on a
+    reservation are in its own timeline.)"""
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.CharField(max_length=254)
+    action = models.CharField(max_length=64)
+    target = models.CharField(max_length=200)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target}"

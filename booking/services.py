@@ -360,3 +360,15 @@ def reservation_refund(
         slot.save(update_fields=["taken"])
         reservation.save(update_fields=["status", "hold_expires_at"])
     return reservation
+
+
+def reservation_resend_confirmation(*, reservation_id: int, actor: str) -> None:
+    """Send the confirmation e-mail of a paid reservation again (through the outbox)."""
+    with transaction.atomic():
+        reservation = Reservation.objects.select_for_update().get(pk=reservation_id)
+        if reservation.status != Reservation.Status.PAID:
+            raise IllegalTransition()
+        ReservationEvent.objects.create(
+            reservation=reservation, kind="confirmation_resent", actor=actor
+        )
+        outbox_emit(topic=CONFIRMATION, payload={"reservation_id": reservation.pk})

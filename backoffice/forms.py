@@ -1,0 +1,90 @@
+from datetime import time
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from booking.models import Activity, Reservation
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+MAX_RECURRING_DAYS = 370
+
+
+class RecurringDeparturesForm(forms.Form):
+    """Weekdays x times x date range x capacity, created in one transaction."""
+
+    activity = forms.ModelChoiceField(queryset=Activity.objects.all(), label=_("Activity"))
+    first_day = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    last_day = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, label=_("Weekdays"), widget=forms.CheckboxSelectMultiple
+    )
+    times = forms.CharField(
+        label=_("Departure times"), help_text=_("Local times, separated by commas: 09:00, 15:30")
+    )
+    capacity = forms.IntegerField(label=_("Seats per departure"), min_value=1, max_value=1000)
+
+    def clean_times(self) -> list[time]:
+        parsed = []
+        for part in self.cleaned_data["times"].split(","):
+            try:
+                parsed.append(time.fromisoformat(part.strip()))
+            except ValueError as exc:
+                raise forms.ValidationError(
+                    _("“%(value)s” is not a time like 09:30."), params={"value": part.strip()}
+                ) from exc
+        return sorted(set(parsed))
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("first_day"), cleaned.get("last_day")
+        if first and last:
+            if last < first:
+                self.add_error("last_day", _("The range must end after it starts."))
+            elif (last - first).days > MAX_RECURRING_DAYS:
+                self.add_error("last_day", _("At most one year at a time."))
+        return cleaned
+
+
+class CapacityForm(forms.Form):
+    capacity = forms.IntegerField(label=_("Seats"), min_value=0, max_value=1000)
+
+
+class RateForm(forms.Form):
+    amount = forms.DecimalField(label=_("Price"), min_value=0, max_digits=12, decimal_places=2)
+    min_per_booking = forms.IntegerField(label=_("Min per booking"), min_value=0, max_value=100)
+    max_per_booking = forms.IntegerField(label=_("Max per booking"), min_value=1, max_value=100)
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_per_booking"), cleaned.get("max_per_booking")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_per_booking", _("The maximum must not be below the minimum."))
+        return cleaned
+
+
+class ReservationFilterForm(forms.Form):
+    q = forms.CharField(label=_("Code, name or e-mail"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any"))] + Reservation.Status.choices
+    )
+    day = forms.DateField(
+        label=_("Departure day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    activity = forms.ModelChoiceField(
+        label=_("Activity"), required=False, queryset=Activity.objects.all(), empty_label=_("Any")
+    )
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount to refund"), min_value=0, max_digits=12, decimal_places=2
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=240, required=False)

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from backoffice.views import catalogue, dashboard, departures, reservations, team, webhooks
+
+app_name = "backoffice"
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("departures/", departures.departure_list, name="departures"),
+    path("departures/new/", departures.departures_create, name="departures-create"),
+    path("departures/<int:slot_id>/", departures.departure_detail, name="departure"),
+    path("departures/<int:slot_id>/manifest/", departures.manifest, name="manifest"),
+    path("activities/", catalogue.activity_list, name="activities"),
+    path("reservations/", reservations.reservation_list, name="reservations"),
+    path("reservations/export/", reservations.reservations_export, name="export"),
+    path("reservations/<str:code>/", reservations.reservation_detail, name="reservation"),
+    path("webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),
+    path("anomalies/", webhooks.anomaly_list, name="anomalies"),
+    path("team/", team.team, name="team"),
+]

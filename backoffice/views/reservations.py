@@ -1,0 +1,176 @@
+"""Reservations: search, filters, a reservation's whole story and the actions on it, and the
+JSON export (never CSV: spreadsheet formula injection)."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backoffice.common import PAGE_SIZE, actor, after_action, local_day_range, parse_day
+from backoffice.forms import RefundForm, ReservationFilterForm
+from booking.errors import BookingError
+from booking.models import Reservation, ReservationLine
+from booking.money import to_minor
+from booking.services import reservation_cancel, reservation_resend_confirmation
+from payments.models import PaymentIntent, WebhookEvent
+from payments.providers.base import ProviderError
+from payments.services import payment_reconcile, refund_request
+from tenants.models import Role
+from tenants.permissions import membership_require, staff_required
+
+EXPORT_MAX_DAYS = 92
+
+
+@staff_required
+def reservation_list(request: HttpRequest) -> HttpResponse:
+    form = ReservationFilterForm(request.GET or None)
+    reservations = Reservation.objects.select_related("slot__activity").with_seats()
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            q = data["q"].strip()
+            reservations = reservations.filter(
+                Q(code__iexact=q) | Q(contact_name__icontains=q) | Q(contact_email__icontains=q)
+            )
+        if data["status"]:
+            reservations = reservations.filter(status=data["status"])
+        if data["day"]:
+            reservations = reservations.filter(
+                slot__starts_at__range=local_day_range(data["day"], 1)
+            )
+        if data["activity"]:
+            reservations = reservations.filter(slot__activity=data["activity"])
+    page = Paginator(reservations.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "backoffice/reservations.html" + ("#results" if request.htmx else "")
+    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+
+
+@staff_required
+def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """Everything about one reservation, and reconcile, cancel, refund, resend."""
+    reservation = get_object_or_404(
+        Reservation.objects.select_related("slot__activity").prefetch_related(
+            "lines",
+            "events",
+            Prefetch("payment_intents", queryset=PaymentIntent.objects.prefetch_related("refunds")),
+        ),
+        code=code,
+    )
+    refund_form = RefundForm()
+    if request.method == "POST":
+        response = _act(request, reservation)
+        if response is not None:
+            return response
+        refund_form = getattr(request, "refund_form", refund_form)
+    webhooks = WebhookEvent.objects.filter(intent__reservation=reservation).order_by("received_at")
+    paid_intent = next((i for i in reservation.payment_intents.all() if i.is_paid), None)
+    return render(
+        request,
+        "backoffice/reservation.html",
+        {
+            "reservation": reservation,
+            "webhooks": webhooks,
+            "paid_intent": paid_intent,
+            "refund_form": refund_form,
+            "emails": [e for e in reservation.events.all() if e.kind == "email_sent"],
+        },
+        status=400 if refund_form.errors else 200,
+    )
+
+
+def _act(request: HttpRequest, reservation: Reservation) -> HttpResponse | None:
+    """The action of a POST, told apart by its button; a refused one says why."""
+    who = actor(request)
+    try:
+        if "resend" in request.POST:
+            reservation_resend_confirmation(reservation_id=reservation.pk, actor=who)
+            messages.success(request, _("The confirmation will be sent again."))
+        elif "reconcile" in request.POST:
+            membership_require(request.user, request.tenant, Role.MANAGER)
+            intent = get_object_or_404(reservation.payment_intents, pk=request.POST["reconcile"])
+            payment_reconcile(intent_id=intent.pk, actor=who)
+            messages.success(request, _("The provider was asked; the answer is in the timeline."))
+        elif "cancel" in request.POST:
+            membership_require(request.user, request.tenant, Role.MANAGER)
+            reservation_cancel(
+                reservation_id=reservation.pk, actor=who, note=request.POST.get("note", "")
+            )
+            messages.success(request, _("Reservation cancelled; its seats are free again."))
+        elif "refund" in request.POST:
+            membership_require(request.user, request.tenant, Role.OWNER)
+            intent = get_object_or_404(reservation.payment_intents, pk=request.POST["refund"])
+            form = RefundForm(request.POST)
+            if not form.is_valid():
+                request.refund_form = form
+                return None
+            refund_request(
+                intent_id=intent.pk,
+                actor=who,
+                reason=form.cleaned_data["reason"],
+                amount=to_minor(form.cleaned_data["amount"], intent.currency),
+            )
+            messages.success(
+                request, _("Refund requested; it is confirmed when the provider says so.")
+            )
+    except BookingError as exc:
+        messages.error(request, exc.message)
+    except ProviderError:
+        messages.error(request, _("The payment provider did not answer. Try again shortly."))
+    return after_action(request, request.path)
+
+
+@staff_required
+def reservations_export(request: HttpRequest) -> HttpResponse:
+    """Reservations whose departure is within a date range, as JSON."""
+    today = timezone.localdate()
+    first = parse_day(request.GET.get("from"), today)
+    last = parse_day(request.GET.get("to"), first)
+    if last < first or (last - first).days > EXPORT_MAX_DAYS:
+        return JsonResponse(
+            {"error": _("Choose a range of at most %(days)d days.") % {"days": EXPORT_MAX_DAYS}},
+            status=400,
+        )
+    reservations = (
+        Reservation.objects.filter(
+            slot__starts_at__range=local_day_range(first, (last - first).days + 1)
+        )
+        .select_related("slot__activity")
+        .prefetch_related(Prefetch("lines", queryset=ReservationLine.objects.order_by("id")))
+        .order_by("slot__starts_at", "id")
+    )
+    data = {
+        "operator": request.tenant.schema_name,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "reservations": [
+            {
+                "code": r.code,
+                "status": r.status,
+                "activity": r.slot.activity.name,
+                "departure": r.slot.starts_at.isoformat(),
+                "contact": {
+                    "name": r.contact_name,
+                    "email": r.contact_email,
+                    "phone": r.contact_phone,
+                },
+                "lines": [
+                    {"rate": line.label, "quantity": line.quantity, "unit_amount": line.unit_amount}
+                    for line in r.lines.all()
+                ],
+                "total_amount": r.total_amount,
+                "currency": r.currency,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in reservations
+        ],
+    }
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="reservations-{first}-{last}.json"'
+    return response

@@ -1,0 +1,60 @@
+"""The operator's staff and their roles (owners only)."""
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from backoffice.common import actor, after_action
+from booking.models import AuditEntry
+from tenants.models import Membership, Role
+from tenants.permissions import staff_required
+from tenants.services import membership_grant
+
+
+class MemberForm(forms.Form):
+    sub = forms.CharField(label=gettext_lazy("Identity provider subject (sub)"), max_length=255)
+    email = forms.EmailField(label=gettext_lazy("E-mail"))
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
+
+
+@staff_required(role=Role.OWNER)
+def team(request: HttpRequest) -> HttpResponse:
+    form = MemberForm(request.POST if "grant" in request.POST else None)
+    if request.method == "POST":
+        if "remove" in request.POST:
+            membership = get_object_or_404(
+                Membership.objects.at(request.tenant), pk=request.POST["remove"]
+            )
+            if membership.user_id == request.user.pk:
+                messages.error(request, _("You cannot remove yourself."))
+            else:
+                membership.delete()
+                AuditEntry.objects.create(
+                    actor=actor(request), action="member_removed", target=membership.user.email
+                )
+            return after_action(request, request.path)
+        if form.is_valid():
+            membership = membership_grant(operator=request.tenant, **form.cleaned_data)
+            AuditEntry.objects.create(
+                actor=actor(request),
+                action="member_granted",
+                target=membership.user.email,
+                data={"role": membership.role},
+            )
+            messages.success(
+                request,
+                _("%(email)s is now %(role)s.")
+                % {"email": membership.user.email, "role": membership.get_role_display()},
+            )
+            return after_action(request, request.path)
+    members = Membership.objects.at(request.tenant).select_related("user").order_by("user__email")
+    audit = AuditEntry.objects.all()[:30]
+    return render(
+        request,
+        "backoffice/team.html",
+        {"members": members, "form": form, "audit": audit},
+        status=400 if form.errors else 200,
+    )
