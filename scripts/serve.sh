@@ -26,9 +26,16 @@ $PY -m emulators --stripe-port 12111 --mercadopago-port 12112 \
   --stripe-public-url http://localhost:12111 --mercadopago-public-url http://localhost:12112 \
   >var/log/emulators.log 2>&1 &
 pids+=($!)
+$PY -m tenants.oidc_dev --port 8055 --site "http://demo.localhost:$PORT" \
+  --site "http://demo-br.localhost:$PORT" >var/log/oidc.env 2>var/log/oidc.log &
+pids+=($!)
 wait_for http://127.0.0.1:5055/moto-api/ moto
 wait_for http://127.0.0.1:12111/_emulator/health "the Stripe emulator"
 wait_for http://127.0.0.1:12112/_emulator/health "the Mercado Pago emulator"
+for _ in $(seq 600); do grep -q OIDC_RP_CLIENT_ID var/log/oidc.env 2>/dev/null && break; sleep 0.1; done
+grep -q OIDC_RP_CLIENT_ID var/log/oidc.env || { echo "the OIDC provider did not start; see var/log/oidc.log" >&2; exit 1; }
+# shellcheck disable=SC1091
+source var/log/oidc.env
 
 $PY manage.py seed_demo
 $PY scripts/demo_payments.py
@@ -38,6 +45,8 @@ pids+=($!)
 echo
 echo "  Demo operator (ARS):  http://demo.localhost:$PORT/"
 echo "  Demo operator (BRL):  http://demo-br.localhost:$PORT/   (Pix)"
+echo "  Backoffice:           http://demo.localhost:$PORT/backoffice/"
+echo "                        sign in as demo-owner, demo-manager or demo-agent (any password)"
 echo "  Platform page:        http://localhost:$PORT/"
 echo "  Logs:                 var/log/ (confirmation e-mails print to this terminal)"
 echo

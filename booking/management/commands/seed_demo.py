@@ -9,7 +9,8 @@ from django_tenants.utils import tenant_context
 
 from booking.catalogue import RateSpec, activity_upsert, slots_create_recurring
 from tenants.models import Domain
-from tenants.services import operator_create
+from tenants.oidc_dev import DEMO_STAFF
+from tenants.services import membership_grant, operator_create
 
 DEMO_DOMAIN = "demo.localhost"
 EVERY_DAY = {0, 1, 2, 3, 4, 5, 6}
@@ -143,4 +144,13 @@ class Command(BaseCommand):
             )
             with tenant_context(operator), timezone.override(operator.zone):
                 demo_catalogue(operator.default_currency, demo["price_divisor"])
+            for account in DEMO_STAFF:
+                if account.role:
+                    membership_grant(
+                        operator=operator,
+                        sub=account.sub,
+                        email=account.email,
+                        role=account.role,
+                        name=account.name,
+                    )
             self.stdout.write(f"Demo operator ready at http://{demo['domain']}:8000/")
