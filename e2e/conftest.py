@@ -13,6 +13,7 @@ which any pytest run in the checkout empties; the server's lines written during 
 are printed in its report.
 """
 
+import contextlib
 import http.client
 import os
 import socket
@@ -32,6 +33,7 @@ from psycopg import sql
 
 from emulators.aws import running_moto
 from emulators.testing import Emulators, running_emulators
+from tenants.oidc_dev import DEMO_STAFF, running_oidc_provider
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / "var" / "e2e"
@@ -179,7 +181,8 @@ def demo_site(
 ) -> Iterator[str]:
     """The demo operators, freshly seeded into a new database, given payment credentials as
     `make demo` gives them, and served by gunicorn with a Huey worker. E-mail goes through
-    SES (moto's server)."""
+    SES (moto's server); staff sign in at a real OIDC provider."""
+    stack = contextlib.ExitStack()
     database_url = _e2e_database_url()
     _recreate_database(database_url)
     port = _free_port()
@@ -197,6 +200,12 @@ def demo_site(
         "EMAIL_BACKEND": "django_ses.SESBackend",
         "DEFAULT_FROM_EMAIL": SENDER,
     }
+    oidc = stack.enter_context(
+        running_oidc_provider(
+            DEMO_STAFF, site_urls=[f"http://{DEMO_HOST}:{port}", f"http://{BRAZIL_HOST}:{port}"]
+        )
+    )
+    env |= oidc.environment()
     boto3.client("ses").verify_email_identity(EmailAddress=SENDER)
     _manage("migrate_schemas", "--shared", "-v", "0", env=env)
     _manage("refresh_tenant_template", env=env)
@@ -244,6 +253,7 @@ def demo_site(
         _wait_until_serving(server, port, log)
         yield f"http://{DEMO_HOST}:{port}"
     finally:
+        stack.close()
         worker.terminate()
         worker.wait(timeout=10)
         worker_log.close()
