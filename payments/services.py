@@ -479,3 +479,18 @@ def refund_request(*, intent_id: int, amount: int, actor: str, reason: str = "")
         _settle_refunds(intent, timezone.now())  # its webhook may have come first
     refund.refresh_from_db()
     return refund
+
+
+def anomaly_resolve(*, anomaly_id: int, actor: str) -> Anomaly:
+    """Staff dealt with it (refunded, honoured the booking...): recorded with who and when."""
+    with transaction.atomic():
+        anomaly = Anomaly.objects.select_for_update().get(pk=anomaly_id, resolved_at__isnull=True)
+        anomaly.resolved_at, anomaly.resolved_by = timezone.now(), actor
+        anomaly.save(update_fields=["resolved_at", "resolved_by"])
+        ReservationEvent.objects.create(
+            reservation_id=anomaly.reservation_id,
+            kind="anomaly_resolved",
+            actor=actor,
+            data={"anomaly": anomaly.kind},
+        )
+    return anomaly

@@ -128,3 +128,12 @@ def membership_grant(
             user=user, operator=operator, defaults={"role": role}
         )
     return membership
+
+
+def membership_revoke(*, operator: Operator, membership_id: int, by: StaffUser) -> Membership:
+    """End a member's access to `operator` (never one's own: an operator keeps an owner)."""
+    membership = Membership.objects.select_related("user").get(pk=membership_id, operator=operator)
+    if membership.user_id == by.pk:
+        raise ValueError("staff cannot remove their own access")
+    membership.delete()
+    return membership

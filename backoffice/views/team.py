@@ -11,7 +11,7 @@ from backoffice.common import actor, after_action
 from booking.models import AuditEntry
 from tenants.models import Membership, Role
 from tenants.permissions import staff_required
-from tenants.services import membership_grant
+from tenants.services import membership_grant, membership_revoke
 
 
 class MemberForm(forms.Form):
@@ -28,10 +28,13 @@ def team(request: HttpRequest) -> HttpResponse:
             membership = get_object_or_404(
                 Membership.objects.at(request.tenant), pk=request.POST["remove"]
             )
-            if membership.user_id == request.user.pk:
+            try:
+                membership_revoke(
+                    operator=request.tenant, membership_id=membership.pk, by=request.user
+                )
+            except ValueError:
                 messages.error(request, _("You cannot remove yourself."))
             else:
-                membership.delete()
                 AuditEntry.objects.create(
                     actor=actor(request), action="member_removed", target=membership.user.email
                 )

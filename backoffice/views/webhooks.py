@@ -6,14 +6,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backoffice.common import PAGE_SIZE, actor, after_action
 from booking.errors import BookingError
 from payments.models import Anomaly, Provider, WebhookEvent, WebhookRejection
 from payments.providers.base import ProviderError
-from payments.services import webhook_reprocess
+from payments.services import anomaly_resolve, webhook_reprocess
 from tenants.models import Role
 from tenants.permissions import membership_require, staff_required
 
@@ -81,8 +80,7 @@ def anomaly_list(request: HttpRequest) -> HttpResponse:
         anomaly = get_object_or_404(
             Anomaly, pk=request.POST.get("resolve"), resolved_at__isnull=True
         )
-        anomaly.resolved_at, anomaly.resolved_by = timezone.now(), actor(request)
-        anomaly.save(update_fields=["resolved_at", "resolved_by"])
+        anomaly_resolve(anomaly_id=anomaly.pk, actor=actor(request))
         return after_action(request, request.path)
     anomalies = Anomaly.objects.select_related("reservation", "intent").order_by(
         "resolved_at", "-created_at"

@@ -268,3 +268,39 @@ def test_list_pages_run_a_fixed_number_of_queries(staff, make_activity, make_slo
             )
         counts.append(list_queries(client, url))
     assert counts[0] == counts[1], counts
+
+
+def test_resolving_an_anomaly_records_who(staff, make_slot):
+    from payments.models import Anomaly
+
+    reservation = hold(make_slot(), 1)
+    anomaly = Anomaly.objects.create(
+        kind="paid_without_seats", reservation=reservation, details="late"
+    )
+    page = staff(Role.MANAGER).get("/backoffice/anomalies/").content.decode()
+    assert "Paid, but the seats were gone" in page
+    staff(Role.MANAGER).post("/backoffice/anomalies/", {"resolve": anomaly.pk})
+    anomaly.refresh_from_db()
+    assert anomaly.resolved_by == "manager@alpha.example" and anomaly.resolved_at
+    assert reservation.events.get(kind="anomaly_resolved").actor == "manager@alpha.example"
+
+
+def test_owners_give_and_remove_access_and_it_is_audited(staff):
+    from tenants.models import Membership
+
+    owner = staff(Role.OWNER)
+    owner.post(
+        "/backoffice/team/",
+        {"grant": "1", "sub": "new-agent", "email": "n@alpha.example", "role": "agent"},
+    )
+    membership = Membership.objects.get(user__sub="new-agent")
+    assert membership.role == "agent"
+    owner.post("/backoffice/team/", {"remove": membership.pk})
+    assert not Membership.objects.filter(user__sub="new-agent").exists()
+    me = Membership.objects.get(user__sub="alpha-owner")
+    owner.post("/backoffice/team/", {"remove": me.pk})
+    assert Membership.objects.filter(pk=me.pk).exists()
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == [
+        "member_removed",
+        "member_granted",
+    ]
