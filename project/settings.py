@@ -66,6 +66,9 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_URLCONF = "project.urls_public"
 ROOT_URLCONF = "project.urls_tenant"
 DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.unknown_host"
+# One SET search_path per schema switch instead of one before every statement. Safe: the
+# backend forgets the cached path on rollback and savepoint rollback, which revert a SET.
+TENANT_LIMIT_SET_CALLS = True
 # New operators are cloned from this schema, which `refresh_tenant_template` keeps migrated.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
