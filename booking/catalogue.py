@@ -125,7 +125,7 @@ def slot_set_capacity(*, slot_id: int, capacity: int, actor: str) -> Slot:
     Raises CapacityBelowTaken.
     """
     with transaction.atomic():
-        slot = Slot.objects.select_for_update().get(pk=slot_id)
+        slot = Slot.objects.locked().get(pk=slot_id)
         if capacity < slot.taken:
             raise CapacityBelowTaken(slot.taken)
         before, slot.capacity = slot.capacity, capacity
@@ -145,7 +145,7 @@ def slot_set_open(*, slot_id: int, is_open: bool, actor: str) -> Slot:
     Locks: the slot row, so no hold is half-way through when it closes.
     """
     with transaction.atomic():
-        slot = Slot.objects.select_for_update().get(pk=slot_id)
+        slot = Slot.objects.locked().get(pk=slot_id)
         slot.is_open = is_open
         slot.save(update_fields=["is_open"])
         AuditEntry.objects.create(
@@ -162,7 +162,7 @@ def rate_set_price(
 ) -> Rate:
     """New price and limits for a rate. Reservations keep the price they were made at."""
     with transaction.atomic():
-        rate = Rate.objects.select_for_update().get(pk=rate_id)
+        rate = Rate.objects.select_for_update(no_key=True).get(pk=rate_id)
         before = {"amount": rate.amount, "min": rate.min_per_booking, "max": rate.max_per_booking}
         rate.amount, rate.min_per_booking, rate.max_per_booking = (
             amount,

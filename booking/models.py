@@ -72,6 +72,12 @@ class Rate(models.Model):
 
 
 class SlotQuerySet(models.QuerySet):
+    def locked(self):
+        """SELECT ... FOR NO KEY UPDATE: the seat lock. It excludes every other seat change
+        but not the key-share locks that inserting a reservation (a foreign key to the slot)
+        takes, so reservation rows can be written before or under it without deadlock."""
+        return self.select_for_update(no_key=True, of=("self",))
+
     def bookable(self, now: datetime | None = None):
         """Open departures whose online booking has not closed yet."""
         now = now or timezone.now()

@@ -107,39 +107,28 @@ def reservation_hold(
 ) -> Reservation:
     """Take the seats of `lines` on the slot and create a `held` reservation.
 
-    Locks: the slot row (SELECT ... FOR UPDATE), held until commit. Everything that does not
-    need it (pricing, validation, the idempotency look-up) is done before. The idempotency
-    row is inserted first in the same transaction, so a concurrent duplicate waits on its
-    unique index and then fails with IdempotencyKeyInUse, without touching the slot.
+    Locks: the slot row (SELECT ... FOR NO KEY UPDATE), held until commit, and only for the
+    seat check and update: pricing and validation come before the transaction, and the
+    reservation's rows are written before the lock is taken (a refusal rolls them back). The
+    idempotency row is inserted first, so a concurrent duplicate waits on its unique index
+    and then fails with IdempotencyKeyInUse, without touching the slot.
 
     Raises DepartureClosed, BookingCutoffPassed, NotEnoughSeats, IdempotencyKeyInUse.
     """
     now = now or timezone.now()
     seats = sum(line.quantity for line in lines)
-    total = sum(line.total for line in lines)
-    code = new_reservation_code()
     hold_expires_at = now + timedelta(minutes=_hold_minutes())
+    code = new_reservation_code()
 
     with transaction.atomic():
         if idempotency is not None:
             _claim_idempotency_key(idempotency, code)
-        slot = (
-            Slot.objects.select_for_update(of=("self",)).select_related("activity").get(pk=slot_id)
-        )
-        if not slot.is_open:
-            raise DepartureClosed()
-        if now >= slot.booking_closes_at():
-            raise BookingCutoffPassed()
-        if seats > slot.seats_left:
-            raise NotEnoughSeats(slot.seats_left)
-        slot.taken += seats
-        slot.save(update_fields=["taken"])
         reservation = Reservation.objects.create(
             code=code,
-            slot=slot,
+            slot_id=slot_id,
             status=Reservation.Status.HELD,
             hold_expires_at=hold_expires_at,
-            total_amount=total,
+            total_amount=sum(line.total for line in lines),
             currency=lines[0].rate.currency,
             contact_name=contact.name,
             contact_email=contact.email,
@@ -164,20 +153,34 @@ def reservation_hold(
             actor="traveller",
             data={"seats": seats, "hold_expires_at": hold_expires_at.isoformat()},
         )
+        _take_seats(slot_id=slot_id, seats=seats, now=now)
     return reservation
 
 
+def _take_seats(*, slot_id: int, seats: int, now: datetime) -> None:
+    """The locked section of a hold: from here to the commit, nothing else."""
+    slot = Slot.objects.locked().select_related("activity").get(pk=slot_id)
+    if not slot.is_open:
+        raise DepartureClosed()
+    if now >= slot.booking_closes_at():
+        raise BookingCutoffPassed()
+    if seats > slot.seats_left:
+        raise NotEnoughSeats(slot.seats_left)
+    slot.taken += seats
+    slot.save(update_fields=["taken"])
+
+
 def _claim_idempotency_key(claim: IdempotencyClaim, code: str) -> None:
+    """No savepoint: a duplicate key aborts the whole hold anyway."""
     try:
-        with transaction.atomic():
-            IdempotencyKey.objects.create(
-                scope=claim.scope,
-                key=claim.key,
-                fingerprint=claim.fingerprint,
-                response_status=303,
-                response_location=Reservation.page_path(code),
-                reservation_code=code,
-            )
+        IdempotencyKey.objects.create(
+            scope=claim.scope,
+            key=claim.key,
+            fingerprint=claim.fingerprint,
+            response_status=303,
+            response_location=Reservation.page_path(code),
+            reservation_code=code,
+        )
     except IntegrityError as exc:
         raise IdempotencyKeyInUse(claim.key) from exc
 
@@ -212,10 +215,10 @@ def reservation_cancel(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        reservation = Reservation.objects.select_for_update().get(pk=reservation_id)
+        reservation = Reservation.objects.select_for_update(no_key=True).get(pk=reservation_id)
         if reservation.status != Reservation.Status.HELD:
             raise IllegalTransition()
-        slot = Slot.objects.select_for_update().get(pk=reservation.slot_id)
+        slot = Slot.objects.locked().get(pk=reservation.slot_id)
         _release(
             reservation,
             slot,
@@ -242,7 +245,7 @@ def reservations_expire_overdue(*, now: datetime | None = None) -> int:
     for slot_id in slot_ids:
         with transaction.atomic():
             overdue = list(
-                Reservation.objects.select_for_update()
+                Reservation.objects.select_for_update(no_key=True)
                 .overdue_holds(now)
                 .filter(slot_id=slot_id)
                 .order_by("id")
@@ -250,7 +253,7 @@ def reservations_expire_overdue(*, now: datetime | None = None) -> int:
             )
             if not overdue:
                 continue
-            slot = Slot.objects.select_for_update().get(pk=slot_id)
+            slot = Slot.objects.locked().get(pk=slot_id)
             for reservation in overdue:
                 _release(
                     reservation,
@@ -291,14 +294,14 @@ def reservation_confirm_payment(
     now = now or timezone.now()
     with transaction.atomic():
         reservation = (
-            Reservation.objects.select_for_update(of=("self",))
+            Reservation.objects.select_for_update(no_key=True, of=("self",))
             .prefetch_related("lines")
             .get(pk=reservation_id)
         )
         if reservation.status == Reservation.Status.PAID:
             return PaymentLanding.ALREADY_PAID
         if reservation.status != Reservation.Status.HELD:
-            slot = Slot.objects.select_for_update().get(pk=reservation.slot_id)
+            slot = Slot.objects.locked().get(pk=reservation.slot_id)
             seats = reservation.seats
             if reservation.status == Reservation.Status.REFUNDED or seats > slot.seats_left:
                 ReservationEvent.objects.create(
@@ -341,13 +344,13 @@ def reservation_refund(
     now = now or timezone.now()
     with transaction.atomic():
         reservation = (
-            Reservation.objects.select_for_update(of=("self",))
+            Reservation.objects.select_for_update(no_key=True, of=("self",))
             .prefetch_related("lines")
             .get(pk=reservation_id)
         )
         if reservation.status != Reservation.Status.PAID:
             raise IllegalTransition()
-        slot = Slot.objects.select_for_update().get(pk=reservation.slot_id)
+        slot = Slot.objects.locked().get(pk=reservation.slot_id)
         _release(
             reservation,
             slot,
@@ -365,7 +368,7 @@ def reservation_refund(
 def reservation_resend_confirmation(*, reservation_id: int, actor: str) -> None:
     """Send the confirmation e-mail of a paid reservation again (through the outbox)."""
     with transaction.atomic():
-        reservation = Reservation.objects.select_for_update().get(pk=reservation_id)
+        reservation = Reservation.objects.select_for_update(no_key=True).get(pk=reservation_id)
         if reservation.status != Reservation.Status.PAID:
             raise IllegalTransition()
         ReservationEvent.objects.create(

@@ -74,13 +74,13 @@ def payment_start(
         checkout = provider_for(provider).create_checkout(intent, urls)
     except ProviderError:
         with transaction.atomic():
-            intent = PaymentIntent.objects.select_for_update().get(pk=intent.pk)
+            intent = PaymentIntent.objects.select_for_update(no_key=True).get(pk=intent.pk)
             intent.transition_to(S.FAILED)
             intent.save(update_fields=["status", "updated_at"])
             _timeline(intent, "payment_start_failed", "system")
         raise
     with transaction.atomic():
-        intent = PaymentIntent.objects.select_for_update().get(pk=intent.pk)
+        intent = PaymentIntent.objects.select_for_update(no_key=True).get(pk=intent.pk)
         intent.provider_reference = checkout.reference
         intent.provider_payment_id = intent.provider_payment_id or checkout.payment_id
         intent.checkout_url = checkout.url
@@ -239,7 +239,7 @@ def _settle_refunds(intent: PaymentIntent, now: datetime) -> None:
 
 def _locate_intent(provider: str, facts: WebhookFacts) -> PaymentIntent | None:
     """Lock the intent the facts are about (the first lock of the webhook's transaction)."""
-    intents = PaymentIntent.objects.select_for_update().filter(provider=provider)
+    intents = PaymentIntent.objects.select_for_update(no_key=True).filter(provider=provider)
     if facts.intent_id is not None:
         return intents.filter(pk=facts.intent_id).first()
     if facts.reference:
@@ -305,7 +305,9 @@ def webhook_apply_again(
     and changes nothing. Locks: the event row, then as payment_apply_webhook."""
     now = now or timezone.now()
     with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().get(provider=provider, event_id=event_id)
+        event = WebhookEvent.objects.select_for_update(no_key=True).get(
+            provider=provider, event_id=event_id
+        )
         if event.outcome != WebhookEvent.Outcome.FAILED:
             return None, False
         event.note = ""
@@ -415,7 +417,7 @@ def payment_reconcile(*, intent_id: int, actor: str = "reconciliation") -> str:
     intent = PaymentIntent.objects.get(pk=intent_id)
     state = provider_for(intent.provider).fetch_state(intent)
     with transaction.atomic():
-        intent = PaymentIntent.objects.select_for_update().get(pk=intent_id)
+        intent = PaymentIntent.objects.select_for_update(no_key=True).get(pk=intent_id)
         before = intent.status
         outcome = _apply_state(intent, state, actor=actor)
         _timeline(
@@ -456,7 +458,7 @@ def refund_request(*, intent_id: int, amount: int, actor: str, reason: str = "")
     Raises IllegalTransition, ProviderError.
     """
     with transaction.atomic():
-        intent = PaymentIntent.objects.select_for_update().get(pk=intent_id)
+        intent = PaymentIntent.objects.select_for_update(no_key=True).get(pk=intent_id)
         requested = sum(
             intent.refunds.filter(status=Refund.Status.REQUESTED).values_list("amount", flat=True)
         )
@@ -473,7 +475,7 @@ def refund_request(*, intent_id: int, amount: int, actor: str, reason: str = "")
         refund.save(update_fields=["status"])
         raise
     with transaction.atomic():
-        intent = PaymentIntent.objects.select_for_update().get(pk=intent_id)
+        intent = PaymentIntent.objects.select_for_update(no_key=True).get(pk=intent_id)
         refund.provider_refund_id = state.refund_id
         refund.save(update_fields=["provider_refund_id"])
         _settle_refunds(intent, timezone.now())  # its webhook may have come first
@@ -484,7 +486,9 @@ def refund_request(*, intent_id: int, amount: int, actor: str, reason: str = "")
 def anomaly_resolve(*, anomaly_id: int, actor: str) -> Anomaly:
     """Staff dealt with it (refunded, honoured the booking...): recorded with who and when."""
     with transaction.atomic():
-        anomaly = Anomaly.objects.select_for_update().get(pk=anomaly_id, resolved_at__isnull=True)
+        anomaly = Anomaly.objects.select_for_update(no_key=True).get(
+            pk=anomaly_id, resolved_at__isnull=True
+        )
         anomaly.resolved_at, anomaly.resolved_by = timezone.now(), actor
         anomaly.save(update_fields=["resolved_at", "resolved_by"])
         ReservationEvent.objects.create(
