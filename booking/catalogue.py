@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from booking.errors import BookingError
 from booking.models import Activity, AuditEntry, Rate, Slot
+from tenants.models import Membership, Role
+from tenants.permissions import staff_may
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,12 @@ def slots_create_recurring(
     times: Iterable[time],
     capacity: int,
     actor: str = "system",
+    staff: Membership | None = None,
 ) -> int:
     """Departures on the given weekdays (0 = Monday) at the given local times, between two days
     inclusive, in the current time zone, in one transaction. Existing departures are left as
     they are. Returns how many were created."""
+    staff_may(staff, Role.MANAGER)
     zone = timezone.get_current_timezone()
     times = list(times)
     starts = [
@@ -118,12 +122,15 @@ class CapacityBelowTaken(BookingError):
         )
 
 
-def slot_set_capacity(*, slot_id: int, capacity: int, actor: str) -> Slot:
+def slot_set_capacity(
+    *, slot_id: int, capacity: int, actor: str, staff: Membership | None = None
+) -> Slot:
     """Change a departure's capacity, never below the seats taken.
 
-    Locks: the slot row (SELECT ... FOR UPDATE), like every change of its seats.
-    Raises CapacityBelowTaken.
+    Locks: the slot row (SELECT ... FOR NO KEY UPDATE), like every change of its seats.
+    Raises CapacityBelowTaken; PermissionDenied for staff below manager.
     """
+    staff_may(staff, Role.MANAGER)
     with transaction.atomic():
         slot = Slot.objects.locked().get(pk=slot_id)
         if capacity < slot.taken:
@@ -139,11 +146,14 @@ def slot_set_capacity(*, slot_id: int, capacity: int, actor: str) -> Slot:
     return slot
 
 
-def slot_set_open(*, slot_id: int, is_open: bool, actor: str) -> Slot:
+def slot_set_open(
+    *, slot_id: int, is_open: bool, actor: str, staff: Membership | None = None
+) -> Slot:
     """Close a departure to new bookings (held and paid seats stay), or reopen it.
 
     Locks: the slot row, so no hold is half-way through when it closes.
     """
+    staff_may(staff, Role.MANAGER)
     with transaction.atomic():
         slot = Slot.objects.locked().get(pk=slot_id)
         slot.is_open = is_open
@@ -158,9 +168,16 @@ def slot_set_open(*, slot_id: int, is_open: bool, actor: str) -> Slot:
 
 
 def rate_set_price(
-    *, rate_id: int, amount: int, min_per_booking: int, max_per_booking: int, actor: str
+    *,
+    rate_id: int,
+    amount: int,
+    min_per_booking: int,
+    max_per_booking: int,
+    actor: str,
+    staff: Membership | None = None,
 ) -> Rate:
     """New price and limits for a rate. Reservations keep the price they were made at."""
+    staff_may(staff, Role.MANAGER)
     with transaction.atomic():
         rate = Rate.objects.select_for_update(no_key=True).get(pk=rate_id)
         before = {"amount": rate.amount, "min": rate.min_per_booking, "max": rate.max_per_booking}

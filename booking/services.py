@@ -33,6 +33,8 @@ from booking.models import (
     new_reservation_code,
 )
 from booking.outbox import outbox_emit
+from tenants.models import Membership, Role
+from tenants.permissions import staff_may
 
 logger = logging.getLogger(__name__)
 
@@ -206,13 +208,20 @@ def _release(
 
 
 def reservation_cancel(
-    *, reservation_id: int, actor: str, note: str = "", now: datetime | None = None
+    *,
+    reservation_id: int,
+    actor: str,
+    note: str = "",
+    now: datetime | None = None,
+    staff: Membership | None = None,
 ) -> Reservation:
-    """Cancel a held reservation and release its seats.
+    """Cancel a held reservation and release its seats (the traveller, or staff from manager
+    up).
 
     Locks: the reservation row, then its slot row, until commit.
-    Raises IllegalTransition when the reservation is no longer held.
+    Raises IllegalTransition when the reservation is no longer held; PermissionDenied.
     """
+    staff_may(staff, Role.MANAGER)
     now = now or timezone.now()
     with transaction.atomic():
         reservation = Reservation.objects.select_for_update(no_key=True).get(pk=reservation_id)
@@ -365,8 +374,11 @@ def reservation_refund(
     return reservation
 
 
-def reservation_resend_confirmation(*, reservation_id: int, actor: str) -> None:
+def reservation_resend_confirmation(
+    *, reservation_id: int, actor: str, staff: Membership | None = None
+) -> None:
     """Send the confirmation e-mail of a paid reservation again (through the outbox)."""
+    staff_may(staff, Role.AGENT)
     with transaction.atomic():
         reservation = Reservation.objects.select_for_update(no_key=True).get(pk=reservation_id)
         if reservation.status != Reservation.Status.PAID:

@@ -27,6 +27,8 @@ from payments.providers.base import (
     VerifiedWebhook,
     WebhookFacts,
 )
+from tenants.models import Membership, Role
+from tenants.permissions import staff_may
 
 logger = logging.getLogger(__name__)
 S = PaymentIntent.Status
@@ -346,9 +348,12 @@ def _record_failure(provider: str, webhook: VerifiedWebhook, exc: Exception, now
         )
 
 
-def webhook_reprocess(*, event_pk: int, actor: str) -> WebhookEvent:
+def webhook_reprocess(
+    *, event_pk: int, actor: str, staff: Membership | None = None
+) -> WebhookEvent:
     """Staff re-processing of a failed event: its stored body was verified when it arrived;
     the provider is asked again where the event carries no state (Mercado Pago)."""
+    staff_may(staff, Role.MANAGER)
     event = WebhookEvent.objects.get(pk=event_pk)
     if event.outcome != WebhookEvent.Outcome.FAILED:
         raise IllegalTransition("only a failed webhook can be processed again")
@@ -411,9 +416,12 @@ def webhook_reject(*, provider: str, reason: str, remote_addr: str | None, body:
     logger.warning("rejected %s webhook from %s: %s", provider, remote_addr, reason)
 
 
-def payment_reconcile(*, intent_id: int, actor: str = "reconciliation") -> str:
+def payment_reconcile(
+    *, intent_id: int, actor: str = "reconciliation", staff: Membership | None = None
+) -> str:
     """Ask the provider's API about an open intent and apply the answer with the same
     transition code as webhooks (the timeline says it was reconciled)."""
+    staff_may(staff, Role.MANAGER)
     intent = PaymentIntent.objects.get(pk=intent_id)
     state = provider_for(intent.provider).fetch_state(intent)
     with transaction.atomic():
@@ -450,13 +458,21 @@ def payments_reconcile_stale(*, now: datetime | None = None, older_than: timedel
     return count
 
 
-def refund_request(*, intent_id: int, amount: int, actor: str, reason: str = "") -> Refund:
+def refund_request(
+    *,
+    intent_id: int,
+    amount: int,
+    actor: str,
+    reason: str = "",
+    staff: Membership | None = None,
+) -> Refund:
     """Ask the provider to refund `amount` of a paid intent. The refund is confirmed (and a
     full refund releases the seats) when the provider's webhook says so.
 
     Locks: the intent row while checking what is left to refund and recording the request.
-    Raises IllegalTransition, ProviderError.
+    Raises IllegalTransition, ProviderError; PermissionDenied for staff below owner.
     """
+    staff_may(staff, Role.OWNER)
     with transaction.atomic():
         intent = PaymentIntent.objects.select_for_update(no_key=True).get(pk=intent_id)
         requested = sum(
@@ -483,8 +499,9 @@ def refund_request(*, intent_id: int, amount: int, actor: str, reason: str = "")
     return refund
 
 
-def anomaly_resolve(*, anomaly_id: int, actor: str) -> Anomaly:
+def anomaly_resolve(*, anomaly_id: int, actor: str, staff: Membership | None = None) -> Anomaly:
     """Staff dealt with it (refunded, honoured the booking...): recorded with who and when."""
+    staff_may(staff, Role.MANAGER)
     with transaction.atomic():
         anomaly = Anomaly.objects.select_for_update(no_key=True).get(
             pk=anomaly_id, resolved_at__isnull=True

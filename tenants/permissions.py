@@ -100,3 +100,16 @@ def staff_required(
         return wrapped
 
     return decorator(view) if view is not None else decorator
+
+
+def staff_may(staff: Membership | None, role: str) -> None:
+    """In a service: a staff member acting (`staff`, their membership) must hold `role` at
+    the operator whose schema is in use. The system and travellers act with `staff=None`."""
+    if staff is None:
+        return
+    from django.db import connection
+
+    if staff.operator.schema_name != connection.schema_name:
+        raise PermissionDenied(f"{staff.user} is not staff of {connection.schema_name}")
+    if not staff.grants(role):
+        raise PermissionDenied(f"{staff.user} is {staff.role}; {Role(role)} needed")

@@ -74,6 +74,7 @@ def departures_create(request: HttpRequest) -> HttpResponse:
             times=data["times"],
             capacity=data["capacity"],
             actor=actor(request),
+            staff=request.membership,
         )
         messages.success(
             request,
@@ -109,13 +110,17 @@ def departure_detail(request: HttpRequest, slot_id: int) -> HttpResponse:
                         slot_id=slot.pk,
                         capacity=form.cleaned_data["capacity"],
                         actor=actor(request),
+                        staff=request.membership,
                     )
                     messages.success(request, _("Capacity changed."))
                     return after_action(request, request.path)
                 status = 400
             elif "close" in request.POST or "reopen" in request.POST:
                 slot_set_open(
-                    slot_id=slot.pk, is_open="reopen" in request.POST, actor=actor(request)
+                    slot_id=slot.pk,
+                    is_open="reopen" in request.POST,
+                    actor=actor(request),
+                    staff=request.membership,
                 )
                 return after_action(request, request.path)
         except BookingError as exc:

@@ -45,7 +45,13 @@ def test_the_sweep_delivers_messages_whose_enqueue_was_lost(alpha, make_slot):
 
 def test_reconciliation_task_leaves_fresh_intents_alone(alpha, make_slot):
     reservation = hold(make_slot(), 1)
-    PaymentIntent.objects.create(reservation=reservation, provider="stripe", method="card",
-                                 status="pending", amount=1, currency="ARS",
-                                 provider_reference="cs_fresh")
+    PaymentIntent.objects.create(
+        reservation=reservation,
+        provider="stripe",
+        method="card",
+        status="pending",
+        amount=1,
+        currency="ARS",
+        provider_reference="cs_fresh",
+    )
     assert reconcile_operator.call_local("alpha") == 0
