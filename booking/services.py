@@ -222,21 +222,41 @@ def reservation_cancel(
     Raises IllegalTransition when the reservation is no longer held; PermissionDenied.
     """
     staff_may(staff, Role.MANAGER)
-    now = now or timezone.now()
+    return _end_with_seats_released(
+        reservation_id=reservation_id,
+        expected=Reservation.Status.HELD,
+        status=Reservation.Status.CANCELLED,
+        kind=ReservationEvent.Kind.CANCELLED,
+        actor=actor,
+        note=note,
+        now=now or timezone.now(),
+    )
+
+
+def _end_with_seats_released(
+    *,
+    reservation_id: int,
+    expected: str,
+    status: str,
+    kind: str,
+    actor: str,
+    note: str,
+    now: datetime,
+) -> Reservation:
+    """Move a reservation from `expected` to `status` and give its seats back.
+
+    Locks: the reservation row, then its slot row, until commit.
+    """
     with transaction.atomic():
-        reservation = Reservation.objects.select_for_update(no_key=True).get(pk=reservation_id)
-        if reservation.status != Reservation.Status.HELD:
+        reservation = (
+            Reservation.objects.select_for_update(no_key=True, of=("self",))
+            .prefetch_related("lines")
+            .get(pk=reservation_id)
+        )
+        if reservation.status != expected:
             raise IllegalTransition()
         slot = Slot.objects.locked().get(pk=reservation.slot_id)
-        _release(
-            reservation,
-            slot,
-            status=Reservation.Status.CANCELLED,
-            kind=ReservationEvent.Kind.CANCELLED,
-            actor=actor,
-            now=now,
-            note=note,
-        )
+        _release(reservation, slot, status=status, kind=kind, actor=actor, now=now, note=note)
         slot.save(update_fields=["taken"])
         reservation.save(update_fields=["status", "hold_expires_at"])
     return reservation
@@ -350,28 +370,15 @@ def reservation_refund(
     Locks: the reservation row, then its slot row.
     Raises IllegalTransition when the reservation is not paid.
     """
-    now = now or timezone.now()
-    with transaction.atomic():
-        reservation = (
-            Reservation.objects.select_for_update(no_key=True, of=("self",))
-            .prefetch_related("lines")
-            .get(pk=reservation_id)
-        )
-        if reservation.status != Reservation.Status.PAID:
-            raise IllegalTransition()
-        slot = Slot.objects.locked().get(pk=reservation.slot_id)
-        _release(
-            reservation,
-            slot,
-            status=Reservation.Status.REFUNDED,
-            kind="refunded",
-            actor=actor,
-            now=now,
-            note=note,
-        )
-        slot.save(update_fields=["taken"])
-        reservation.save(update_fields=["status", "hold_expires_at"])
-    return reservation
+    return _end_with_seats_released(
+        reservation_id=reservation_id,
+        expected=Reservation.Status.PAID,
+        status=Reservation.Status.REFUNDED,
+        kind="refunded",
+        actor=actor,
+        note=note,
+        now=now or timezone.now(),
+    )
 
 
 def reservation_resend_confirmation(
