@@ -18,7 +18,7 @@ MANAGE := $(PY) manage.py
 help:
 	@echo "make demo   - set up and serve the demo operator at http://demo.localhost:8000/"
 	@echo "make test   - set up and run the whole suite, browser tests included"
-	@echo "make bench  - hot-departure benchmark against pgbench on the same database"
+	@echo "make bench  - hot-departure (vs pgbench) and webhook-ingest benchmarks"
 
 $(VENV)/.installed: pyproject.toml
 	@command -v python3.11 >/dev/null || { echo "python3.11 is required"; exit 1; }
@@ -57,7 +57,7 @@ test: setup browser
 	@$(PY) -m pytest e2e
 
 bench: setup
-	@$(PY) -m bench.hot_departure
+	@$(PY) -m bench.hot_departure && $(PY) -m bench.webhooks
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -36,6 +36,17 @@ class Response:
         return next((value for key, value in self.headers if key == name), default)
 
 
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request whose bytes are fixed before the load starts (a signed webhook: its body
+    and signature cannot change), sent by any client with `HttpClient.send`."""
+
+    method: str
+    path: str
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+
 class HttpClient:
     """One client: a keep-alive HTTP/1.1 connection to a loopback address, carrying a `Host`
     header of our choosing (the C library does not resolve `*.localhost`), and a cookie jar.
@@ -91,6 +102,20 @@ class HttpClient:
                 # Half a response may still arrive: this connection cannot be reused.
                 await self.close()
                 raise
+
+    async def send(self, prepared: PreparedRequest) -> Response:
+        """Send a request built before the load (see `PreparedRequest`)."""
+        return await self.request(
+            prepared.method, prepared.path, body=prepared.body, headers=dict(prepared.headers)
+        )
+
+    async def connect(self) -> None:
+        """Open the connection now rather than with the first request, so that a burst of
+        clients can write their requests at the same instant (see `burst`)."""
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.wait_for(
+                asyncio.open_connection(self.address, self.port), self.timeout
+            )
 
     async def close(self) -> None:
         writer, self._reader, self._writer = self._writer, None, None
@@ -226,6 +251,35 @@ async def closed_loop(
             result.samples.append(Sample(began - start, ended - began, status, error))
 
     await asyncio.gather(*(drive(client) for client in clients))
+    result.elapsed = time.perf_counter() - start
+    return result
+
+
+async def burst(
+    clients: Sequence[HttpClient], *, send: Callable[[HttpClient, int], Awaitable[int]]
+) -> LoadResult:
+    """Every client sends one request, `send(client, n)`, at the same instant: all the
+    connections are opened first, then released together, so the requests reach the server
+    within one turn of the event loop (a storm of redeliveries, not a queue of them).
+    Latency counts from the release; errors are failed samples, as in `closed_loop`."""
+    await asyncio.gather(*(client.connect() for client in clients))
+    release = asyncio.Event()
+    result = LoadResult()
+    start = 0.0
+
+    async def fire(client: HttpClient, n: int) -> None:
+        await release.wait()
+        try:
+            status, error = await send(client, n), ""
+        except (HttpError, OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
+            status, error = 0, repr(exc)
+        result.samples.append(Sample(0.0, time.perf_counter() - start, status, error))
+
+    tasks = [asyncio.ensure_future(fire(client, n)) for n, client in enumerate(clients)]
+    await asyncio.sleep(0)  # every task is now waiting on the release
+    start = time.perf_counter()
+    release.set()
+    await asyncio.gather(*tasks)
     result.elapsed = time.perf_counter() - start
     return result
 
