@@ -15,7 +15,6 @@ Run with `make bench`; `python -m bench.hot_departure --help` for the knobs.
 import argparse
 import asyncio
 import os
-import platform
 import sys
 import uuid
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bench.cpu import CpuSnapshot, CpuUse
+from bench.environment import load_average, machine_facts, setup_django
 from bench.loadgen import HttpClient, LoadResult, Sample, closed_loop, percentile
 from bench.pgbench import PgbenchResult, combined, run_pgbench
 from bench.server import GunicornConfig, Server, gunicorn, log_tail
@@ -94,8 +94,8 @@ class SeatAudit:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    _setup_django()
-    facts = _machine_facts()
+    setup_django()
+    facts = machine_facts()
     departure = _hot_departure_create(args.capacity)
     config = GunicornConfig(workers=args.workers, threads=args.threads)
     print(
@@ -109,13 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     with _scratch_schema():
         before = _pgbench(clients=args.clients, seconds=halves[0])
         with gunicorn(config, probe_host=departure.host, probe_path=departure.book_path) as server:
-            print(f"load average {_load_average()}; sending holds ...", flush=True)
+            print(f"load average {load_average()}; sending holds ...", flush=True)
             try:
                 load, cpu = asyncio.run(_hold_load(server, departure, args))
             except Exception:
                 print(f"gunicorn log (last lines):\n{log_tail(server.log)}", file=sys.stderr)
                 raise
-            facts["load average after"] = _load_average()
+            facts["load average after"] = load_average()
             if any(sample.status not in (HELD, REFUSED) for sample in load.samples):
                 print(f"gunicorn log (last lines):\n{log_tail(server.log)}", file=sys.stderr)
         audit = _seat_audit(departure)
@@ -150,34 +150,6 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     if args.pgbench_seconds < 2:
         parser.error("--pgbench-seconds must be at least 2")
     return args
-
-
-def _setup_django() -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    django.setup()
-
-
-def _load_average() -> str:
-    try:
-        return " ".join(f"{value:.2f}" for value in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
-def _machine_facts() -> dict[str, str]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        (server_version,) = cursor.fetchone()
-    return {
-        "cpus": str(os.cpu_count()),
-        "postgresql": server_version.split()[0],
-        "python": platform.python_version(),
-        "load average before": _load_average(),
-    }
 
 
 def _hot_departure_create(capacity: int) -> HotDeparture:

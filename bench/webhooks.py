@@ -17,7 +17,6 @@ import asyncio
 import json
 import math
 import os
-import platform
 import secrets
 import statistics
 import sys
@@ -30,6 +29,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.cpu import CpuSnapshot, CpuUse, postmaster_of
+from bench.environment import load_average, machine_facts, setup_django
 from bench.loadgen import (
     HttpClient,
     LoadResult,
@@ -162,8 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         from emulators.aws import running_moto
 
         with running_moto(log=Path(scratch) / "moto.log"):
-            _setup_django()
-            facts = _machine_facts()
+            setup_django()
+            facts = machine_facts()
+            _close_database_connections()
             secret = f"whsec_{secrets.token_hex(16)}"
             _operator_secret_put(secret)
             started = time.monotonic()
@@ -183,13 +184,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             postmaster = _postmaster_pid()
             with gunicorn(config, probe_host=OPERATOR_DOMAIN, probe_path=WEBHOOK_PATH) as server:
-                print(f"load average {_load_average()}; sending webhooks ...", flush=True)
+                print(f"load average {load_average()}; sending webhooks ...", flush=True)
                 try:
                     results = asyncio.run(_http_load(server, batch, secret, args, postmaster))
                 except Exception:
                     print(f"gunicorn log (last lines):\n{log_tail(server.log)}", file=sys.stderr)
                     raise
-                facts["load average after"] = _load_average()
+                facts["load average after"] = load_average()
                 if any(
                     not 200 <= sample.status < 300
                     for sample in results.load.samples + results.storm.samples
@@ -260,35 +261,6 @@ def _isolate_background_work(scratch: Path) -> None:
     os.environ["HUEY_IMMEDIATE"] = "0"
     os.environ.pop("REDIS_URL", None)
     os.environ.pop("DJANGO_DEBUG", None)
-
-
-def _setup_django() -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    django.setup()
-
-
-def _load_average() -> str:
-    try:
-        return " ".join(f"{value:.2f}" for value in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
-def _machine_facts() -> dict[str, str]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        (server_version,) = cursor.fetchone()
-    _close_database_connections()
-    return {
-        "cpus": str(os.cpu_count()),
-        "postgresql": server_version.split()[0],
-        "python": platform.python_version(),
-        "load average before": _load_average(),
-    }
 
 
 def _close_database_connections() -> None:
