@@ -24,7 +24,15 @@ from datetime import timedelta
 
 from bench.cpu import CpuSnapshot, CpuUse
 from bench.environment import load_average, machine_facts, setup_django
-from bench.loadgen import HttpClient, LoadResult, Sample, closed_loop, percentile
+from bench.loadgen import (
+    HttpClient,
+    LoadResult,
+    closed_loop,
+    format_ms,
+    latency_summary,
+    percentile,
+    sample_latencies,
+)
 from bench.pgbench import PgbenchResult, combined, run_pgbench
 from bench.server import GunicornConfig, Server, gunicorn, log_tail
 
@@ -281,23 +289,6 @@ def _pgbench(*, clients: int, seconds: int) -> PgbenchResult:
     )
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def _latencies(values: list[float]) -> str:
-    if not values:
-        return "-"
-    return (
-        f"p50 {_ms(percentile(values, 0.50))}  p99 {_ms(percentile(values, 0.99))}  "
-        f"max {_ms(max(values))}"
-    )
-
-
-def _seconds(samples: list[Sample]) -> list[float]:
-    return [sample.latency for sample in samples]
-
-
 def _cpu_line(cpu: CpuUse, requests: int, elapsed: float) -> str:
     def per_request(seconds: float) -> str:
         return f"{seconds * 1000 / requests:.1f}"
@@ -328,7 +319,7 @@ def _report(
     errors = [sample for sample in load.samples if sample.status not in (HELD, REFUSED)]
     sold_out_at = max((sample.finished for sample in held), default=0.0)
     holds_per_second = len(held) / sold_out_at if sold_out_at else 0.0
-    p99 = percentile(_seconds(load.samples), 0.99)
+    p99 = percentile(sample_latencies(load.samples), 0.99)
     ratio = holds_per_second / baseline.tps if baseline.tps else 0.0
 
     problems = []
@@ -367,9 +358,9 @@ def _report(
         f"  {'errors':<{w}}{len(errors)}",
         f"  {'holds/s':<{w}}{holds_per_second:.1f}  ({len(held)} holds in {sold_out_at:.1f} s, "
         "until the last seat went)",
-        f"  {'latency, all':<{w}}{_latencies(_seconds(load.samples))}",
-        f"  {'latency, holds':<{w}}{_latencies(_seconds(held))}",
-        f"  {'latency, refusals':<{w}}{_latencies(_seconds(refused))}",
+        f"  {'latency, all':<{w}}{latency_summary(sample_latencies(load.samples))}",
+        f"  {'latency, holds':<{w}}{latency_summary(sample_latencies(held))}",
+        f"  {'latency, refusals':<{w}}{latency_summary(sample_latencies(refused))}",
         f"  {'CPU':<{w}}{_cpu_line(cpu, len(load.samples), load.elapsed)}",
         f"  {'oversold seats':<{w}}{audit.oversold}  (capacity {audit.capacity}, slot.taken "
         f"{audit.taken}, {audit.live_seats} seats in {audit.live_reservations} live holds)",
@@ -377,11 +368,11 @@ def _report(
         f"pgbench, bare lock + update + insert on one row, {baseline.clients} clients",
         f"  {'transactions/s':<{w}}{baseline.tps:.1f}  ({baseline.transactions} in "
         f"{baseline.seconds} s, half before and half after; {baseline.failed} failed)",
-        f"  {'latency':<{w}}{_latencies(baseline.latencies)}",
+        f"  {'latency':<{w}}{latency_summary(baseline.latencies)}",
         "",
         f"  {'target':<26}{'measured':>12}  {'goal':>10}",
         f"  {'oversold seats':<26}{audit.oversold:>12}  {'0':>10}  {verdict(not audit.oversold)}",
-        f"  {'p99 latency':<26}{_ms(p99):>12}  {'< 250 ms':>10}  {verdict(p99 < P99_TARGET)}",
+        f"  {'p99 latency':<26}{format_ms(p99):>12}  {'< 250 ms':>10}  {verdict(p99 < P99_TARGET)}",
         f"  {'holds/s : pgbench tps':<26}{ratio:>12.2f}  {'>= 0.50':>10}  "
         f"{verdict(ratio >= RATIO_TARGET)}  ({holds_per_second:.1f} / {baseline.tps:.1f})",
     ]

@@ -292,3 +292,20 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(fraction * len(ordered)))
     return ordered[rank - 1]
+
+
+def format_ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def latency_summary(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return (
+        f"p50 {format_ms(percentile(values, 0.50))}  p99 {format_ms(percentile(values, 0.99))}  "
+        f"max {format_ms(max(values))}"
+    )
+
+
+def sample_latencies(samples: list[Sample]) -> list[float]:
+    return [sample.latency for sample in samples]

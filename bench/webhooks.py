@@ -34,10 +34,11 @@ from bench.loadgen import (
     HttpClient,
     LoadResult,
     PreparedRequest,
-    Sample,
     burst,
     closed_loop,
-    percentile,
+    format_ms,
+    latency_summary,
+    sample_latencies,
 )
 from bench.server import GunicornConfig, Server, gunicorn, log_tail
 
@@ -625,23 +626,6 @@ def _statement_kind(sql: str) -> str:
     return words[0].upper()
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def _latencies(values: list[float]) -> str:
-    if not values:
-        return "-"
-    return (
-        f"p50 {_ms(percentile(values, 0.50))}  p99 {_ms(percentile(values, 0.99))}  "
-        f"max {_ms(max(values))}"
-    )
-
-
-def _seconds(samples: list[Sample]) -> list[float]:
-    return [sample.latency for sample in samples]
-
-
 def _cpu_line(cpu: CpuUse, requests: int, elapsed: float, unit: str = "webhook") -> str:
     def per_request(seconds: float) -> str:
         return f"{seconds * 1000 / requests:.1f}"
@@ -723,8 +707,8 @@ def _report(
         f"  {'answers':<{w}}{_answers(outcomes)}",
         f"  {'non-2xx':<{w}}{len(non_2xx)}",
         f"  {'webhooks/s':<{w}}{rate:.1f}  (verified, applied: {applied} in {load.elapsed:.1f} s)",
-        f"  {'latency':<{w}}{_latencies(_seconds(load.samples))}",
-        f"  {'latency, 2xx':<{w}}{_latencies(_seconds(ok))}",
+        f"  {'latency':<{w}}{latency_summary(sample_latencies(load.samples))}",
+        f"  {'latency, 2xx':<{w}}{latency_summary(sample_latencies(ok))}",
         f"  {'CPU':<{w}}{_cpu_line(results.cpu, len(load.samples), load.elapsed)}",
         f"  {'database':<{w}}{audit.lines(' ' * (w + 2))}",
     ]
@@ -740,7 +724,7 @@ def _report(
             f"{floor.elapsed:.1f} s); webhooks/s are {rate / floor_rate:.0%} of it"
             if floor_rate
             else f"  {'requests/s':<{w}}-",
-            f"  {'latency':<{w}}{_latencies(_seconds(floor.samples))}",
+            f"  {'latency':<{w}}{latency_summary(sample_latencies(floor.samples))}",
             f"  {'CPU':<{w}}"
             f"{_cpu_line(results.floor_cpu, len(floor.samples), floor.elapsed, 'request')}",
         ]
@@ -748,7 +732,8 @@ def _report(
         "",
         f"Duplicate storm: one event delivered {args.storm} times at once",
         f"  {'answers':<{w}}{_answers(results.storm_outcomes)}; {len(storm_non_2xx)} non-2xx",
-        f"  {'latency':<{w}}{_latencies(_seconds(storm.samples))}  (all in {_ms(storm.elapsed)})",
+        f"  {'latency':<{w}}{latency_summary(sample_latencies(storm.samples))}"
+        f"  (all in {format_ms(storm.elapsed)})",
         f"  {'database':<{w}}{storm_audit.lines(' ' * (w + 2))}",
     ]
     if in_process is not None:
@@ -762,7 +747,7 @@ def _report(
             f"In this process, one at a time (Django test client, no HTTP): "
             f"{len(in_process.statements) + len(in_process.cpu)} more webhooks",
             f"  {'statements':<{w}}{statements:.0f} per webhook (median; {kinds})",
-            f"  {'CPU':<{w}}{_ms(cpu)} per webhook (median, statements not captured)",
+            f"  {'CPU':<{w}}{format_ms(cpu)} per webhook (median, statements not captured)",
         ]
     twice = audit.applied_twice() + storm_audit.applied_twice()
     missing = audit.not_applied() + storm_audit.not_applied()
