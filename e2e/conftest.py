@@ -32,8 +32,8 @@ import pytest
 from psycopg import sql
 
 from emulators.aws import running_moto
+from emulators.oidc import DEMO_STAFF, running_oidc_provider
 from emulators.testing import Emulators, running_emulators
-from tenants.oidc_dev import DEMO_STAFF, running_oidc_provider
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / "var" / "e2e"

@@ -60,6 +60,8 @@ TENANT_APPS = [
     "backoffice",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+if not PRODUCTION:
+    INSTALLED_APPS.append("demo")  # `seed_demo`: development, tests and the demo only
 
 TENANT_MODEL = "tenants.Operator"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
@@ -201,7 +203,7 @@ PAYMENT_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYMENT_RECONCILE_AFTER_MI
 
 # Staff identity: OpenID Connect (mozilla-django-oidc) against a Cognito user pool. Endpoints
 # follow from the pool and its domain; each can be overridden by the environment (development
-# and tests point them at the provider started by tenants.oidc_dev). The ID token is verified
+# and tests point them at the provider started by emulators.oidc). The ID token is verified
 # against the JWKS (RS256), issuer, audience, expiry and nonce before any claim is used; users
 # are matched by `sub` and must hold a membership in the operator whose site they are on.
 AUTH_USER_MODEL = "tenants.StaffUser"

@@ -26,7 +26,7 @@ $PY -m emulators --stripe-port 12111 --mercadopago-port 12112 \
   --stripe-public-url http://localhost:12111 --mercadopago-public-url http://localhost:12112 \
   >var/log/emulators.log 2>&1 &
 pids+=($!)
-$PY -m tenants.oidc_dev --port 8055 --site "http://demo.localhost:$PORT" \
+$PY -m emulators.oidc --port 8055 --site "http://demo.localhost:$PORT" \
   --site "http://demo-br.localhost:$PORT" >var/log/oidc.env 2>var/log/oidc.log &
 pids+=($!)
 wait_for http://127.0.0.1:5055/moto-api/ moto

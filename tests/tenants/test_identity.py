@@ -28,9 +28,9 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.test.utils import override_settings
 
+from emulators.oidc import DEMO_STAFF, running_oidc_provider
 from tenants.auth import StaffOIDCBackend
 from tenants.models import Membership, Operator, Role, StaffUser
-from tenants.oidc_dev import DEMO_STAFF, running_oidc_provider
 from tenants.permissions import membership_require, staff_required
 from tenants.services import membership_grant
 from tests.conftest import ALPHA_HOST, BETA_HOST

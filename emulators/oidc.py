@@ -5,7 +5,7 @@ its login page with an account id; in development any password is accepted).
     with running_oidc_provider(DEMO_STAFF, site_urls=["http://demo.localhost:8000"]) as op:
         environment = op.environment()   # OIDC_OP_* and OIDC_RP_* for the Django process
 
-From a shell (development): ``python -m tenants.oidc_dev`` serves it on 127.0.0.1:8055 for the
+From a shell (development): ``python -m emulators.oidc`` serves it on 127.0.0.1:8055 for the
 demo operators' sites (``--site URL`` to choose others), prints the variables to export for
 the Django process, and runs until Ctrl-C.
 
@@ -243,7 +243,7 @@ def _wait_until_up(process: subprocess.Popen, issuer: str, log_path: Path) -> di
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m tenants.oidc_dev",
+        prog="python -m emulators.oidc",
         description="Serve the development OIDC provider with the demo staff accounts.",
     )
     parser.add_argument("--port", type=int, default=8055)

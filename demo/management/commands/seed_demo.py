@@ -8,8 +8,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from booking.catalogue import RateSpec, activity_upsert, slots_create_recurring
+from emulators.oidc import DEMO_STAFF
 from tenants.models import Domain
-from tenants.oidc_dev import DEMO_STAFF
 from tenants.services import membership_grant, operator_create
 
 DEMO_DOMAIN = "demo.localhost"
