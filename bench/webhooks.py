@@ -528,7 +528,8 @@ def _audit(payments: list[Payment]) -> Audit:
     from django_tenants.utils import schema_context
 
     from booking.emails import CONFIRMATION
-    from booking.models import OutboxMessage, Reservation, ReservationEvent
+    from booking.models import Reservation, ReservationEvent
+    from outbox.models import OutboxMessage
     from payments.models import Anomaly, PaymentIntent, WebhookEvent
 
     intent_ids = [payment.intent_id for payment in payments]

@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from booking.errors import BookingError
-from booking.models import Activity, AuditEntry, Rate, Slot
+from booking.models import Activity, Rate, Slot
 from tenants.models import Membership, Role
 from tenants.permissions import staff_may
 
@@ -98,7 +99,7 @@ def slots_create_recurring(
         )
         created = activity.slots.count() - before
         if actor != "system":
-            AuditEntry.objects.create(
+            audit_record(
                 actor=actor,
                 action="departures_created",
                 target=str(activity),
@@ -137,7 +138,7 @@ def slot_set_capacity(
             raise CapacityBelowTaken(slot.taken)
         before, slot.capacity = slot.capacity, capacity
         slot.save(update_fields=["capacity"])
-        AuditEntry.objects.create(
+        audit_record(
             actor=actor,
             action="capacity_changed",
             target=str(slot),
@@ -158,7 +159,7 @@ def slot_set_open(
         slot = Slot.objects.locked().get(pk=slot_id)
         slot.is_open = is_open
         slot.save(update_fields=["is_open"])
-        AuditEntry.objects.create(
+        audit_record(
             actor=actor,
             action="opened" if is_open else "closed",
             target=str(slot),
@@ -187,7 +188,7 @@ def rate_set_price(
             max_per_booking,
         )
         rate.save(update_fields=["amount", "min_per_booking", "max_per_booking"])
-        AuditEntry.objects.create(
+        audit_record(
             actor=actor,
             action="price_changed",
             target=str(rate),

@@ -6,8 +6,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from booking.models import OutboxMessage, Reservation, ReservationEvent
-from booking.outbox import consumer
+from booking.models import Reservation, ReservationEvent
+from outbox.delivery import consumer
+from outbox.models import OutboxMessage
 from tenants.models import Domain, Operator
 
 CONFIRMATION = "email.reservation_confirmed"

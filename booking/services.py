@@ -32,7 +32,7 @@ from booking.models import (
     Slot,
     new_reservation_code,
 )
-from booking.outbox import outbox_emit
+from outbox.services import outbox_emit
 from tenants.models import Membership, Role
 from tenants.permissions import staff_may
 

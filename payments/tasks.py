@@ -7,8 +7,8 @@ from django_tenants.utils import schema_context
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from booking.tasks import operator_schemas
 from payments.services import payments_reconcile_stale
+from tenants.models import Operator
 
 
 @db_task(retries=2, retry_delay=60)
@@ -22,5 +22,5 @@ def reconcile_operator(schema_name: str) -> int:
 @db_periodic_task(crontab(minute="*/5"))
 def reconcile_stale_payments() -> None:
     """Every five minutes, ask the providers about attempts that never got a webhook."""
-    for schema_name in operator_schemas():
+    for schema_name in Operator.objects.schema_names():
         reconcile_operator(schema_name)

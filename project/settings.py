@@ -55,6 +55,8 @@ SHARED_APPS = [
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "audit",
+    "outbox",
     "booking",
     "payments",
     "backoffice",

@@ -10,6 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import get_public_schema_name
 
 CURRENCIES = [("ARS", "ARS"), ("BRL", "BRL"), ("CLP", "CLP"), ("USD", "USD")]
 
@@ -17,6 +18,16 @@ CURRENCIES = [("ARS", "ARS"), ("BRL", "BRL"), ("CLP", "CLP"), ("USD", "USD")]
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class OperatorQuerySet(models.QuerySet):
+    def operators(self) -> "OperatorQuerySet":
+        """Every operator, without the platform's own public site."""
+        return self.exclude(schema_name=get_public_schema_name())
+
+    def schema_names(self) -> list[str]:
+        """The schema of every operator: what periodic work walks through."""
+        return list(self.operators().values_list("schema_name", flat=True))
 
 
 class Operator(TenantMixin):
@@ -39,6 +50,8 @@ class Operator(TenantMixin):
         default=15, help_text=_("How long seats stay held while the traveller pays.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OperatorQuerySet.as_manager()
 
     auto_create_schema = True
     auto_drop_schema = False

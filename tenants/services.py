@@ -5,8 +5,9 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import connection, transaction
-from django_tenants.utils import schema_exists
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
+from audit.services import audit_record
 from tenants.models import Domain, Membership, Operator, Role, StaffUser
 
 
@@ -113,12 +114,13 @@ def staff_user_upsert(*, sub: str, email: str, name: str) -> StaffUser:
 
 
 def membership_grant(
-    *, operator: Operator, sub: str, email: str, role: str, name: str = ""
+    *, operator: Operator, sub: str, email: str, role: str, name: str = "", actor: str = "system"
 ) -> Membership:
     """Give the staff user `sub` (created if new) the `role` at `operator`, replacing the role
-    they had there. Their e-mail and name are refreshed from the provider at each sign-in."""
+    they had there, and record it in the operator's audit log. Their e-mail and name are
+    refreshed from the provider at each sign-in."""
     role = Role(role)
-    if operator.schema_name == "public":
+    if operator.schema_name == get_public_schema_name():
         raise ValueError("the platform's own site has no backoffice")
     with transaction.atomic():
         user = StaffUser.objects.filter(sub=sub).first() or StaffUser.objects.create_user(
@@ -127,13 +129,23 @@ def membership_grant(
         membership, _ = Membership.objects.update_or_create(
             user=user, operator=operator, defaults={"role": role}
         )
+        with schema_context(operator.schema_name):
+            audit_record(
+                actor=actor, action="member_granted", target=user.email, data={"role": role}
+            )
     return membership
 
 
 def membership_revoke(*, operator: Operator, membership_id: int, by: StaffUser) -> Membership:
-    """End a member's access to `operator` (never one's own: an operator keeps an owner)."""
-    membership = Membership.objects.select_related("user").get(pk=membership_id, operator=operator)
-    if membership.user_id == by.pk:
-        raise ValueError("staff cannot remove their own access")
-    membership.delete()
+    """End a member's access to `operator` (never one's own: an operator keeps an owner), and
+    record it in the operator's audit log."""
+    with transaction.atomic():
+        membership = Membership.objects.select_related("user").get(
+            pk=membership_id, operator=operator
+        )
+        if membership.user_id == by.pk:
+            raise ValueError("staff cannot remove their own access")
+        membership.delete()
+        with schema_context(operator.schema_name):
+            audit_record(actor=by.email, action="member_removed", target=membership.user.email)
     return membership

@@ -236,7 +236,7 @@ def committed(django_db_setup, django_db_blocker) -> Iterator[Committed]:
         with tenant_context(operator), connection.cursor() as cursor:
             cursor.execute(
                 "TRUNCATE payments_anomaly, payments_webhookevent, payments_webhookrejection, "
-                "payments_refund, payments_paymentintent, booking_outboxmessage, "
+                "payments_refund, payments_paymentintent, outbox_message, "
                 "booking_idempotencykey, booking_reservationevent, booking_reservationline, "
                 "booking_reservation, booking_slot, booking_rate, booking_activity, "
                 "django_session CASCADE"

@@ -9,8 +9,8 @@ import urllib.request
 
 import boto3
 
-from booking.models import OutboxMessage
-from booking.outbox import outbox_deliver
+from outbox.delivery import outbox_deliver
+from outbox.models import OutboxMessage
 from payments.credentials import operator_credentials
 from project.aws_secrets import forget_cached_secrets
 from tests.conftest import hold

@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.models import AuditEntry
 from backoffice.common import actor, after_action
-from booking.models import AuditEntry
 from tenants.models import Membership, Role
 from tenants.permissions import staff_required
 from tenants.services import membership_grant, membership_revoke
@@ -34,18 +34,10 @@ def team(request: HttpRequest) -> HttpResponse:
                 )
             except ValueError:
                 messages.error(request, _("You cannot remove yourself."))
-            else:
-                AuditEntry.objects.create(
-                    actor=actor(request), action="member_removed", target=membership.user.email
-                )
             return after_action(request, request.path)
         if form.is_valid():
-            membership = membership_grant(operator=request.tenant, **form.cleaned_data)
-            AuditEntry.objects.create(
-                actor=actor(request),
-                action="member_granted",
-                target=membership.user.email,
-                data={"role": membership.role},
+            membership = membership_grant(
+                operator=request.tenant, actor=actor(request), **form.cleaned_data
             )
             messages.success(
                 request,

@@ -6,9 +6,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from booking import outbox
-from booking.models import OutboxMessage
-from booking.outbox import MAX_ATTEMPTS, outbox_deliver, outbox_due, retry_delay
+from outbox import delivery as outbox
+from outbox.delivery import MAX_ATTEMPTS, outbox_deliver, retry_delay
+from outbox.models import OutboxMessage
+from outbox.services import outbox_emit
 from tests.conftest import hold
 
 
@@ -35,12 +36,12 @@ def test_a_failing_consumer_is_retried_with_backoff_then_delivered(db, alpha, fl
     assert message.attempts == 1
     assert message.available_at == now + timedelta(seconds=30)
     assert "ConnectionError: SES is down" in message.last_error
-    assert outbox_due(now) == []
+    assert list(OutboxMessage.objects.due(now)) == []
     assert outbox_deliver(message_id=message.pk, now=now) is False  # not due yet
     assert len(flaky_consumer) == 1
 
     later = now + timedelta(seconds=30)
-    assert outbox_due(later) == [message.pk]
+    assert list(OutboxMessage.objects.due(later)) == [message]
     assert outbox_deliver(message_id=message.pk, now=later) is False
     message.refresh_from_db()
     assert message.available_at == later + timedelta(minutes=1)
@@ -63,7 +64,7 @@ def test_a_message_that_keeps_failing_is_set_aside_for_a_human(db, alpha):
         message.refresh_from_db()
         assert message.failed_at is not None
         assert message.attempts == MAX_ATTEMPTS
-        assert outbox_due(now) == []
+        assert list(OutboxMessage.objects.due(now)) == []
     finally:
         del outbox._consumers["test.broken"]
 
@@ -74,7 +75,7 @@ def test_retry_delay_grows_and_is_capped():
 
 def test_emitting_to_an_unknown_topic_fails_loudly(db, alpha):
     with pytest.raises(ValueError, match="no consumer"):
-        outbox.outbox_emit(topic="nobody.listens", payload={})
+        outbox_emit(topic="nobody.listens", payload={})
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from booking.errors import IllegalTransition
-from booking.models import OutboxMessage, Reservation
+from booking.models import Reservation
+from outbox.models import OutboxMessage
 from payments.models import Anomaly, PaymentIntent
 from payments.providers.base import PaymentState
 from payments.services import _apply_state

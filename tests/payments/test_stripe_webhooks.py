@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from booking.models import OutboxMessage, Reservation, Slot
+from booking.models import Reservation, Slot
 from booking.services import reservations_expire_overdue
+from outbox.models import OutboxMessage
 from payments.models import Anomaly, PaymentIntent, WebhookEvent, WebhookRejection
 from tests.conftest import ALPHA_HOST, hold
 from tests.payments.conftest import checkout_session, post_stripe, stripe_event

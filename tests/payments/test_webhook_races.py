@@ -5,8 +5,9 @@ from django.core import mail
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from booking.models import OutboxMessage, Reservation
-from booking.outbox import outbox_deliver
+from booking.models import Reservation
+from outbox.delivery import outbox_deliver
+from outbox.models import OutboxMessage
 from payments.models import PaymentIntent, WebhookEvent
 from tests.conftest import ALPHA_HOST, hold
 from tests.payments.conftest import checkout_session, post_stripe, stripe_event

@@ -36,6 +36,7 @@ class Command(BaseCommand):
             email=options["email"],
             role=options["role"],
             name=options["name"],
+            actor="manage.py add_staff",
         )
         self.stdout.write(
             f"{membership.user.email} ({membership.user.sub}) is {membership.role} "
