@@ -3,7 +3,7 @@
 import calendar
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 
 from babel import Locale
@@ -54,13 +54,6 @@ def day_state(slots: list[Slot]) -> tuple[DayState, int]:
     return DayState.AVAILABLE, seats_left
 
 
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC instants where a day in the current (operator's) time zone starts and ends."""
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-
-
 def month_calendar(activity: Activity, month: date, today: date) -> MonthCalendar:
     """Weeks of the month (from the locale's first weekday), each day marked by what is still
     bookable on it. Days before today show nothing."""
@@ -69,11 +62,10 @@ def month_calendar(activity: Activity, month: date, today: date) -> MonthCalenda
     weeks_of_dates = calendar.Calendar(firstweekday=first_weekday).monthdatescalendar(
         month.year, month.month
     )
-    start, _ = local_day_bounds(weeks_of_dates[0][0])
-    _, end = local_day_bounds(weeks_of_dates[-1][-1])
+    first_day, last_day = weeks_of_dates[0][0], weeks_of_dates[-1][-1]
 
     slots_by_day: dict[date, list[Slot]] = defaultdict(list)
-    month_slots = activity.slots.bookable().between(start, end)
+    month_slots = activity.slots.bookable().on_days(first_day, (last_day - first_day).days + 1)
     for slot in month_slots.only("activity", "starts_at", "capacity", "taken"):
         slots_by_day[timezone.localtime(slot.starts_at).date()].append(slot)
 

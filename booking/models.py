@@ -1,13 +1,15 @@
 """Activities, rates, departures (slots) and reservations, in each operator's schema."""
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import models
 from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from booking.days import local_day_bounds
 
 # Crockford's base32 without look-alikes: 12 characters are 60 random bits, unguessable
 # and still easy to read out over the phone.
@@ -86,6 +88,23 @@ class SlotQuerySet(models.QuerySet):
     def between(self, start: datetime, end: datetime):
         return self.filter(starts_at__gte=start, starts_at__lt=end)
 
+    def on_days(self, first: date, days: int = 1):
+        """Departures on `days` local days from `first`, in the operator's time zone."""
+        return self.between(*local_day_bounds(first, days))
+
+    def with_seat_counts(self):
+        """Held and paid seats of each departure, summed in the same query."""
+        return self.annotate(
+            held_seats=Sum(
+                "reservations__lines__quantity",
+                filter=Q(reservations__status=Reservation.Status.HELD),
+            ),
+            paid_seats=Sum(
+                "reservations__lines__quantity",
+                filter=Q(reservations__status=Reservation.Status.PAID),
+            ),
+        )
+
 
 class Slot(models.Model):
     """One departure of an activity. `taken` changes only under SELECT ... FOR UPDATE on this
@@ -125,6 +144,11 @@ class Slot(models.Model):
 
 
 class ReservationQuerySet(models.QuerySet):
+    def locked(self):
+        """SELECT ... FOR NO KEY UPDATE on the reservations only (not on joined rows): taken
+        before their slot's lock, never after it."""
+        return self.select_for_update(no_key=True, of=("self",))
+
     def live(self):
         """Reservations whose seats are taken."""
         return self.filter(status__in=Reservation.SEAT_HOLDING_STATUSES)

@@ -248,11 +248,7 @@ def _end_with_seats_released(
     Locks: the reservation row, then its slot row, until commit.
     """
     with transaction.atomic():
-        reservation = (
-            Reservation.objects.select_for_update(no_key=True, of=("self",))
-            .prefetch_related("lines")
-            .get(pk=reservation_id)
-        )
+        reservation = Reservation.objects.locked().prefetch_related("lines").get(pk=reservation_id)
         if reservation.status != expected:
             raise IllegalTransition()
         slot = Slot.objects.locked().get(pk=reservation.slot_id)
@@ -274,7 +270,7 @@ def reservations_expire_overdue(*, now: datetime | None = None) -> int:
     for slot_id in slot_ids:
         with transaction.atomic():
             overdue = list(
-                Reservation.objects.select_for_update(no_key=True)
+                Reservation.objects.locked()
                 .overdue_holds(now)
                 .filter(slot_id=slot_id)
                 .order_by("id")
@@ -322,11 +318,7 @@ def reservation_confirm_payment(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        reservation = (
-            Reservation.objects.select_for_update(no_key=True, of=("self",))
-            .prefetch_related("lines")
-            .get(pk=reservation_id)
-        )
+        reservation = Reservation.objects.locked().prefetch_related("lines").get(pk=reservation_id)
         if reservation.status == Reservation.Status.PAID:
             return PaymentLanding.ALREADY_PAID
         if reservation.status != Reservation.Status.HELD:
@@ -387,7 +379,7 @@ def reservation_resend_confirmation(
     """Send the confirmation e-mail of a paid reservation again (through the outbox)."""
     staff_may(staff, Role.AGENT)
     with transaction.atomic():
-        reservation = Reservation.objects.select_for_update(no_key=True).get(pk=reservation_id)
+        reservation = Reservation.objects.locked().get(pk=reservation_id)
         if reservation.status != Reservation.Status.PAID:
             raise IllegalTransition()
         ReservationEvent.objects.create(

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
-from booking.calendar import local_day_bounds, month_calendar
+from booking.calendar import month_calendar
+from booking.days import parse_day
 from booking.errors import BookingError, IdempotencyKeyInUse
 from booking.forms import HoldForm, QuoteForm
 from booking.models import Activity, IdempotencyKey, Rate, Reservation, Slot
@@ -57,17 +58,10 @@ def _parse_month(value: str | None, today: date) -> date:
         return today.replace(day=1)
 
 
-def _parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def activity_detail(request: HttpRequest, slug: str) -> HttpResponse:
     activity = get_object_or_404(Activity.objects.active().prefetch_related("rates"), slug=slug)
     today = timezone.localdate()
-    day = _parse_day(request.GET.get("day"))
+    day = parse_day(request.GET.get("day"))
     month = (
         _parse_month(request.GET.get("month"), today)
         if "month" in request.GET or not day
@@ -75,7 +69,7 @@ def activity_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     departures = []
     if day is not None and day >= today:
-        departures = list(activity.slots.bookable().between(*local_day_bounds(day)))
+        departures = list(activity.slots.bookable().on_days(day))
     context = {
         "activity": activity,
         "calendar": month_calendar(activity, month, today),

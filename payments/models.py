@@ -2,6 +2,7 @@
 queue, in each operator's schema."""
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import Q
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.errors import IllegalTransition
-from booking.models import Reservation
+from booking.models import Reservation, ReservationEvent
 
 
 class Provider(models.TextChoices):
@@ -21,6 +22,21 @@ class Method(models.TextChoices):
     CARD = "card", _("Card")
     PIX = "pix", "Pix"
     CHECKOUT = "checkout", _("Mercado Pago checkout")
+
+
+class PaymentIntentQuerySet(models.QuerySet):
+    def locked(self):
+        """SELECT ... FOR NO KEY UPDATE on the intents: the first lock of every change of a
+        payment (lock order: intent, reservation, slot)."""
+        return self.select_for_update(no_key=True, of=("self",))
+
+    def open(self):
+        return self.filter(status__in=PaymentIntent.OPEN)
+
+    def stale(self, *, older_than: timedelta, now: datetime | None = None):
+        """Open intents nothing has been heard of for `older_than`: the reconciler asks their
+        provider, and the dashboard shows them."""
+        return self.open().filter(updated_at__lte=(now or timezone.now()) - older_than)
 
 
 class PaymentIntent(models.Model):
@@ -80,6 +96,8 @@ class PaymentIntent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PaymentIntentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -125,6 +143,16 @@ class PaymentIntent(models.Model):
     def refundable_amount(self) -> int:
         return self.amount - self.amount_refunded if self.is_paid else 0
 
+    def add_to_timeline(self, kind: str, actor: str, note: str = "", **data) -> None:
+        """What happened to this attempt, in its reservation's timeline."""
+        ReservationEvent.objects.create(
+            reservation_id=self.reservation_id,
+            kind=kind,
+            actor=actor,
+            note=note,
+            data={"intent": self.pk, "provider": self.provider, **data},
+        )
+
 
 class Refund(models.Model):
     class Status(models.TextChoices):
@@ -148,6 +176,9 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"Refund {self.amount} {self.intent.currency} of {self.intent_id}"
+
+
+WEBHOOK_EVENT_UNIQUE = "webhook_event_unique"
 
 
 class WebhookEvent(models.Model):
@@ -176,7 +207,7 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_unique")
+            models.UniqueConstraint(fields=["provider", "event_id"], name=WEBHOOK_EVENT_UNIQUE)
         ]
 
     def __str__(self) -> str:

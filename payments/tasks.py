@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from payments.services import payments_reconcile_stale
+from payments.services.reconciliation import payments_reconcile_stale
 from tenants.models import Operator
 
 

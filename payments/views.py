@@ -13,13 +13,8 @@ from booking.models import Reservation
 from payments.models import Method, Provider
 from payments.providers import ProviderNotConfigured, payment_options, provider_for
 from payments.providers.base import CheckoutUrls, InvalidSignature, ProviderError
-from payments.services import (
-    PaymentNotPossible,
-    payment_apply_webhook,
-    payment_start,
-    webhook_reject,
-    webhook_seen,
-)
+from payments.services.checkout import PaymentNotPossible, payment_start
+from payments.services.webhooks import payment_apply_webhook, webhook_reject, webhook_seen
 
 
 def _reservation(code: str) -> Reservation:

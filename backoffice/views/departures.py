@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from backoffice.common import actor, after_action, local_day_range, parse_day
+from backoffice.common import actor, after_action
 from backoffice.forms import CapacityForm, RecurringDeparturesForm
-from backoffice.views.dashboard import with_seat_counts
 from booking.catalogue import slot_set_capacity, slot_set_open, slots_create_recurring
+from booking.days import parse_day
 from booking.errors import BookingError
 from booking.models import Activity, Reservation, ReservationLine, Slot
 from tenants.models import Role
@@ -37,11 +37,11 @@ def departure_list(request: HttpRequest) -> HttpResponse:
         days = LIST_DAYS
     activities = list(Activity.objects.all())
     activity_id = request.GET.get("activity")
-    slots = Slot.objects.between(*local_day_range(first, days)).select_related("activity")
+    slots = Slot.objects.on_days(first, days).select_related("activity")
     if activity_id and activity_id.isdigit():
         slots = slots.filter(activity_id=int(activity_id))
     by_day = defaultdict(list)
-    for slot in with_seat_counts(slots.order_by("starts_at")):
+    for slot in slots.with_seat_counts().order_by("starts_at"):
         by_day[timezone.localtime(slot.starts_at).date()].append(slot)
     day_list = [first + timedelta(days=n) for n in range(days)]
     return render(
@@ -97,7 +97,7 @@ def departures_create(request: HttpRequest) -> HttpResponse:
 @staff_required
 def departure_detail(request: HttpRequest, slot_id: int) -> HttpResponse:
     """One departure, its reservations; managers change capacity, close and reopen it."""
-    slot = get_object_or_404(with_seat_counts(Slot.objects.select_related("activity")), pk=slot_id)
+    slot = get_object_or_404(Slot.objects.select_related("activity").with_seat_counts(), pk=slot_id)
     form = CapacityForm(initial={"capacity": slot.capacity})
     status = 200
     if request.method == "POST":

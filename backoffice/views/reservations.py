@@ -9,15 +9,17 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backoffice.common import PAGE_SIZE, actor, after_action, local_day_range, parse_day
+from backoffice.common import PAGE_SIZE, actor, after_action
 from backoffice.forms import RefundForm, ReservationFilterForm
+from booking.days import local_day_bounds, parse_day
 from booking.errors import BookingError
 from booking.models import Reservation, ReservationLine
 from booking.money import to_minor
 from booking.services import reservation_cancel, reservation_resend_confirmation
 from payments.models import PaymentIntent, WebhookEvent
 from payments.providers.base import ProviderError
-from payments.services import payment_reconcile, refund_request
+from payments.services.reconciliation import payment_reconcile
+from payments.services.refunds import refund_request
 from tenants.models import Role
 from tenants.permissions import membership_require, staff_required
 
@@ -38,9 +40,7 @@ def reservation_list(request: HttpRequest) -> HttpResponse:
         if data["status"]:
             reservations = reservations.filter(status=data["status"])
         if data["day"]:
-            reservations = reservations.filter(
-                slot__starts_at__range=local_day_range(data["day"], 1)
-            )
+            reservations = reservations.filter(slot__starts_at__range=local_day_bounds(data["day"]))
         if data["activity"]:
             reservations = reservations.filter(slot__activity=data["activity"])
     page = Paginator(reservations.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
@@ -145,7 +145,7 @@ def reservations_export(request: HttpRequest) -> HttpResponse:
         )
     reservations = (
         Reservation.objects.filter(
-            slot__starts_at__range=local_day_range(first, (last - first).days + 1)
+            slot__starts_at__range=local_day_bounds(first, (last - first).days + 1)
         )
         .select_related("slot__activity")
         .prefetch_related(Prefetch("lines", queryset=ReservationLine.objects.order_by("id")))

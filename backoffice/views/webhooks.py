@@ -12,7 +12,8 @@ from backoffice.common import PAGE_SIZE, actor, after_action
 from booking.errors import BookingError
 from payments.models import Anomaly, Provider, WebhookEvent, WebhookRejection
 from payments.providers.base import ProviderError
-from payments.services import anomaly_resolve, webhook_reprocess
+from payments.services.anomalies import anomaly_resolve
+from payments.services.webhooks import webhook_reprocess
 from tenants.models import Role
 from tenants.permissions import membership_require, staff_required
 

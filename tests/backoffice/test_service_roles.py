@@ -7,12 +7,10 @@ from django.core.exceptions import PermissionDenied
 from booking.catalogue import rate_set_price, slot_set_capacity, slot_set_open
 from booking.services import reservation_cancel, reservation_resend_confirmation
 from payments.models import Anomaly, PaymentIntent, WebhookEvent
-from payments.services import (
-    anomaly_resolve,
-    payment_reconcile,
-    refund_request,
-    webhook_reprocess,
-)
+from payments.services.anomalies import anomaly_resolve
+from payments.services.reconciliation import payment_reconcile
+from payments.services.refunds import refund_request
+from payments.services.webhooks import webhook_reprocess
 from tenants.models import Operator, Role
 from tenants.services import membership_grant
 from tests.conftest import hold

@@ -7,7 +7,8 @@ from django_tenants.utils import tenant_context
 
 from booking.models import Reservation, Slot
 from payments.models import Anomaly, PaymentIntent, Refund, WebhookEvent
-from payments.services import payment_reconcile, refund_request
+from payments.services.reconciliation import payment_reconcile
+from payments.services.refunds import refund_request
 
 pytestmark = pytest.mark.xdist_group("races")
 S = PaymentIntent.Status

@@ -11,7 +11,7 @@ from booking.models import Reservation
 from outbox.models import OutboxMessage
 from payments.models import Anomaly, PaymentIntent
 from payments.providers.base import PaymentState
-from payments.services import _apply_state
+from payments.services.transitions import intent_apply_state
 
 S = PaymentIntent.Status
 TERMINAL = {S.FAILED, S.CANCELLED, S.EXPIRED, S.REFUNDED}
@@ -65,7 +65,7 @@ def test_random_provider_states_never_reach_a_forbidden_state(make_intent, seque
         intent = make_intent(status=S.PENDING)
         history = [intent.status]
         for state in sequence:
-            _apply_state(intent, state, actor="test")
+            intent_apply_state(intent, state, actor="test")
             intent.refresh_from_db()
             if intent.status != history[-1]:
                 assert intent.status in PaymentIntent.TRANSITIONS[history[-1]]
@@ -83,7 +83,7 @@ def test_random_provider_states_never_reach_a_forbidden_state(make_intent, seque
 
 def test_a_success_pays_the_reservation_and_writes_the_confirmation_to_the_outbox(make_intent):
     intent = make_intent()
-    outcome = _apply_state(
+    outcome = intent_apply_state(
         intent, PaymentState(status=S.SUCCEEDED, payment_id="pi_9"), actor="stripe webhook"
     )
     intent.refresh_from_db()
@@ -100,7 +100,7 @@ def test_a_success_pays_the_reservation_and_writes_the_confirmation_to_the_outbo
 
 def test_a_success_for_a_failed_intent_is_an_anomaly_and_pays_nothing(make_intent):
     intent = make_intent(status=S.FAILED)
-    outcome = _apply_state(intent, PaymentState(status=S.SUCCEEDED), actor="stripe webhook")
+    outcome = intent_apply_state(intent, PaymentState(status=S.SUCCEEDED), actor="stripe webhook")
     intent.refresh_from_db()
     intent.reservation.refresh_from_db()
     assert outcome == "anomaly"
@@ -114,7 +114,7 @@ def test_a_success_for_a_failed_intent_is_an_anomaly_and_pays_nothing(make_inten
 
 def test_a_paid_amount_that_differs_is_an_anomaly(make_intent):
     intent = make_intent()
-    outcome = _apply_state(
+    outcome = intent_apply_state(
         intent,
         PaymentState(status=S.SUCCEEDED, amount=1, currency=intent.currency),
         actor="stripe webhook",
@@ -127,7 +127,7 @@ def test_a_paid_amount_that_differs_is_an_anomaly(make_intent):
 
 def test_a_declined_card_in_a_hosted_checkout_leaves_the_attempt_open(make_intent):
     intent = make_intent()
-    _apply_state(intent, PaymentState(status=S.FAILED, declined=True), actor="webhook")
+    intent_apply_state(intent, PaymentState(status=S.FAILED, declined=True), actor="webhook")
     intent.refresh_from_db()
     assert intent.status == S.PENDING
     assert intent.declined_at is not None
@@ -136,6 +136,6 @@ def test_a_declined_card_in_a_hosted_checkout_leaves_the_attempt_open(make_inten
 
 def test_a_rejected_pix_fails_the_attempt(make_intent):
     intent = make_intent(method="pix", provider="mercadopago")
-    _apply_state(intent, PaymentState(status=S.FAILED, declined=True), actor="webhook")
+    intent_apply_state(intent, PaymentState(status=S.FAILED, declined=True), actor="webhook")
     intent.refresh_from_db()
     assert intent.status == S.FAILED

@@ -4,10 +4,11 @@ again by the provider's redelivery or by staff."""
 import pytest
 from django.test import Client
 
+from booking.errors import IllegalTransition
 from booking.models import Reservation
-from payments import services
 from payments.models import PaymentIntent, WebhookEvent
-from payments.services import webhook_reprocess
+from payments.services import webhooks
+from payments.services.webhooks import webhook_reprocess
 from tests.conftest import ALPHA_HOST
 from tests.payments.conftest import checkout_session, post_stripe, stripe_event
 
@@ -15,7 +16,7 @@ from tests.payments.conftest import checkout_session, post_stripe, stripe_event
 @pytest.fixture
 def broken_once(monkeypatch):
     calls = []
-    apply = services._apply_facts
+    apply = webhooks.intent_apply_facts
 
     def fail_first(*args, **kwargs):
         calls.append(1)
@@ -23,7 +24,7 @@ def broken_once(monkeypatch):
             raise RuntimeError("database hiccup")
         return apply(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_apply_facts", fail_first)
+    monkeypatch.setattr(webhooks, "intent_apply_facts", fail_first)
     return calls
 
 
@@ -60,5 +61,31 @@ def test_staff_can_process_a_failed_event_again(operator_secrets, make_intent, b
     reservation = Reservation.objects.get(pk=intent.reservation_id)
     assert reservation.status == "paid"
     assert reservation.events.get(kind="webhook_reprocessed").actor == "owner@alpha"
-    with pytest.raises(services.IllegalTransition):
+    with pytest.raises(IllegalTransition):
         webhook_reprocess(event_pk=recorded.pk, actor="owner@alpha")
+
+
+def test_only_the_event_key_makes_a_duplicate_another_integrity_error_is_a_failure(
+    operator_secrets, make_intent, monkeypatch
+):
+    """A duplicate is told by the unique constraint's name in PostgreSQL's diagnostics; any
+    other constraint that stops the application is a failure, kept for redelivery."""
+    from django.db.models import F
+
+    def breaks_a_check_constraint(intent, *args, **kwargs):
+        PaymentIntent.objects.filter(pk=intent.pk).update(amount_refunded=F("amount") + 1)
+
+    monkeypatch.setattr(webhooks, "intent_apply_facts", breaks_a_check_constraint)
+    intent = make_intent()
+    client = Client(HTTP_HOST=ALPHA_HOST, raise_request_exception=False)
+    event = stripe_event("checkout.session.completed", checkout_session(intent))
+
+    assert post_stripe(client, event).status_code == 500
+    recorded = WebhookEvent.objects.get()
+    assert recorded.outcome == "failed" and "intent_refund_lte_amount" in recorded.note
+    monkeypatch.undo()
+    assert post_stripe(client, event).json() == {
+        "received": True,
+        "duplicate": False,
+        "outcome": "applied",
+    }

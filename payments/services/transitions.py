@@ -1,0 +1,183 @@
+"""Applying a provider's facts to a locked intent: the one path by which an intent changes
+state and a reservation becomes paid (DESIGN.md, invariants 1 and 2). Webhooks
+(`intent_apply_facts`) and reconciliation (`intent_apply_state`) both end here.
+
+The intent's state machine is one-way (`PaymentIntent.TRANSITIONS`): a terminal state never
+moves back, and a success for an attempt that is closed, paid twice, paid a different amount
+or paid after its seats were sold is kept as an anomaly for staff, never dropped.
+
+Every function here runs in the caller's transaction, with the intent already locked.
+"""
+
+import contextlib
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from booking.errors import IllegalTransition
+from booking.services import PaymentLanding, reservation_confirm_payment, reservation_refund
+from payments.models import Anomaly, Method, PaymentIntent, Refund, WebhookEvent
+from payments.providers.base import PaymentState, RefundState, WebhookFacts
+from payments.services.anomalies import anomaly_raise
+from payments.services.refunds import refunds_settle
+
+S = PaymentIntent.Status
+Outcome = WebhookEvent.Outcome
+
+
+def intent_apply_facts(
+    intent: PaymentIntent, facts: WebhookFacts, *, webhook: WebhookEvent, now: datetime
+) -> str:
+    """What a verified webhook says about a locked intent: a refund's fate, or the state of
+    the provider's payment. Returns the webhook's outcome."""
+    actor = f"{intent.provider} webhook"
+    if facts.refund is not None:
+        return _apply_refund(intent, facts.refund, actor=actor, now=now)
+    if facts.state is None:
+        return Outcome.IGNORED
+    return intent_apply_state(intent, facts.state, actor=actor, webhook=webhook, now=now)
+
+
+def intent_apply_state(
+    intent: PaymentIntent,
+    state: PaymentState,
+    *,
+    actor: str,
+    webhook: WebhookEvent | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Move a locked intent (and its reservation) toward the provider's state. Returns the
+    outcome. Never moves a terminal state back; a success for a closed intent is kept as an
+    anomaly for staff."""
+    now = now or timezone.now()
+    if state.payment_id and not intent.provider_payment_id:
+        intent.provider_payment_id = state.payment_id
+    target = state.status
+    if state.declined and intent.is_open and intent.method in (Method.CARD, Method.CHECKOUT):
+        # A declined card inside a hosted checkout: the traveller can try again there.
+        intent.declined_at = now
+        intent.save()
+        intent.add_to_timeline("payment_declined", actor, note=state.detail)
+        return Outcome.APPLIED
+    if target == S.SUCCEEDED:
+        return _apply_success(intent, state, actor=actor, webhook=webhook, now=now)
+    if target in (S.FAILED, S.CANCELLED, S.EXPIRED):
+        if not intent.is_open:
+            return Outcome.IGNORED
+        intent.transition_to(target)
+        intent.save()
+        intent.add_to_timeline(f"payment_{target}", actor, note=state.detail)
+        return Outcome.APPLIED
+    if target == S.PENDING:
+        if intent.status != S.CREATED:
+            return Outcome.IGNORED
+        intent.transition_to(S.PENDING)
+        intent.save()
+        return Outcome.APPLIED
+    if target in (S.PARTIALLY_REFUNDED, S.REFUNDED):
+        return _apply_refunded_amount(intent, state.amount_refunded, actor=actor, now=now)
+    return Outcome.IGNORED
+
+
+def _apply_success(
+    intent: PaymentIntent,
+    state: PaymentState,
+    *,
+    actor: str,
+    webhook: WebhookEvent | None,
+    now: datetime,
+) -> str:
+    """The provider took the money: the reservation is paid, unless something about it needs
+    a human (an anomaly is raised and the outcome says so)."""
+    if state.amount is not None and (state.amount, state.currency) != (
+        intent.amount,
+        intent.currency,
+    ):
+        anomaly_raise(
+            intent,
+            Anomaly.Kind.AMOUNT_MISMATCH,
+            f"provider says {state.amount} {state.currency}, "
+            f"expected {intent.amount} {intent.currency}",
+            webhook,
+        )
+        return Outcome.ANOMALY
+    if intent.is_paid:
+        return Outcome.IGNORED
+    if not intent.is_open:
+        anomaly_raise(
+            intent,
+            Anomaly.Kind.SUCCESS_ON_CLOSED_INTENT,
+            f"payment succeeded for an attempt that is {intent.status}; "
+            "the money must be refunded or the booking honoured",
+            webhook,
+        )
+        return Outcome.ANOMALY
+    intent.transition_to(S.SUCCEEDED)
+    intent.save()
+    landing = reservation_confirm_payment(
+        reservation_id=intent.reservation_id,
+        actor=actor,
+        note=f"{intent.get_provider_display()} {state.payment_id}".strip(),
+        now=now,
+    )
+    if landing == PaymentLanding.PAID_WITHOUT_SEATS:
+        anomaly_raise(
+            intent,
+            Anomaly.Kind.PAID_WITHOUT_SEATS,
+            "paid after the hold ended, and the seats were sold meanwhile",
+            webhook,
+        )
+        return Outcome.ANOMALY
+    if landing == PaymentLanding.ALREADY_PAID:
+        anomaly_raise(
+            intent,
+            Anomaly.Kind.PAID_TWICE,
+            "the reservation was already paid by another attempt",
+            webhook,
+        )
+        return Outcome.ANOMALY
+    return Outcome.APPLIED
+
+
+def _apply_refund(intent: PaymentIntent, fact: RefundState, *, actor: str, now: datetime) -> str:
+    """The provider's word on one refund we asked for: failed, or given back."""
+    refund = intent.refunds.filter(
+        Q(provider_refund_id=fact.refund_id) | Q(pk=fact.our_id or 0)
+    ).first()
+    if refund is None or refund.status != Refund.Status.REQUESTED:
+        return Outcome.IGNORED
+    if fact.failed:
+        refund.status = Refund.Status.FAILED
+        refund.save(update_fields=["status"])
+        intent.add_to_timeline("refund_failed", actor, amount=refund.amount)
+        return Outcome.APPLIED
+    if not fact.succeeded:
+        return Outcome.IGNORED
+    refund.status = Refund.Status.SUCCEEDED
+    refund.confirmed_at = now
+    refund.save(update_fields=["status", "confirmed_at"])
+    return _apply_refunded_amount(
+        intent, intent.amount_refunded + refund.amount, actor=actor, now=now
+    )
+
+
+def _apply_refunded_amount(
+    intent: PaymentIntent, refunded: int, *, actor: str, now: datetime
+) -> str:
+    """The provider says `refunded` in all was given back. Only ever grows; a full refund
+    releases the reservation's seats."""
+    if not intent.is_paid or refunded <= intent.amount_refunded:
+        return Outcome.IGNORED
+    intent.amount_refunded = min(refunded, intent.amount)
+    intent.transition_to(
+        S.REFUNDED if intent.amount_refunded == intent.amount else S.PARTIALLY_REFUNDED
+    )
+    intent.save()
+    refunds_settle(intent, now=now)
+    intent.add_to_timeline("refund_confirmed", actor, amount_refunded=intent.amount_refunded)
+    if intent.status == S.REFUNDED:
+        # A reservation that was never paid (paid without seats) has no seats to release.
+        with contextlib.suppress(IllegalTransition):
+            reservation_refund(reservation_id=intent.reservation_id, actor=actor, now=now)
+    return Outcome.APPLIED
