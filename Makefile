@@ -53,6 +53,8 @@ demo: setup
 
 test: setup browser
 	@$(PY) -m ruff check .
+	@out=$$($(VENV)/bin/lint-imports --no-cache 2>&1) || { echo "$$out"; exit 1; }; \
+		echo "import contracts: $$(echo "$$out" | grep -E '^Contracts:')"
 	@$(PY) -m pytest -n 2 --dist loadgroup tests
 	@$(PY) -m pytest e2e
 

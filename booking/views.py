@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseStopPolling
 from booking.calendar import month_calendar
 from booking.days import parse_day
 from booking.errors import BookingError, IdempotencyKeyInUse
+from booking.extensions import reservation_panels_render
 from booking.forms import HoldForm, QuoteForm
 from booking.models import Activity, IdempotencyKey, Rate, Reservation, Slot
 from booking.services import IdempotencyClaim, reservation_cancel, reservation_hold
@@ -193,4 +194,5 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
         if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed():
             response.status_code = HttpResponseStopPolling.status_code
         return response
+    context["panels"] = reservation_panels_render(request, reservation)
     return render(request, "booking/reservation.html", context)

@@ -61,6 +61,7 @@ def no_access_response(
         "membership": membership,
         "required_role": required_role.label if required_role else "",
         "provider_logout_url": "" if signed_in else provider_logout_url(request),
+        "staff_home_url": settings.LOGIN_REDIRECT_URL,
     }
     return render(request, "tenants/no_access.html", context, status=403)
 

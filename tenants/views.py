@@ -48,4 +48,4 @@ class StaffSignInCallbackView(OIDCAuthenticationCallbackView):
 
 def signed_out(request):
     """Where the identity provider returns staff after signing them out."""
-    return render(request, "backoffice/signed_out.html")
+    return render(request, "tenants/signed_out.html")
