@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -19,15 +19,12 @@ from django.test import Client
 from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
-from booking.catalogue import RateSpec, activity_upsert
-from booking.models import Activity, Rate, Slot
-from booking.services import Contact, PricedLine, reservation_hold
+from booking.models import Activity, Slot
 from project.logging import MissingTemplateVariable
 from tenants.models import Operator
 from tenants.services import operator_create
-
-ALPHA_HOST = "alpha.localhost"
-BETA_HOST = "beta.localhost"
+from tests import factories
+from tests.factories import ALPHA_HOST, BETA_HOST
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -61,12 +58,36 @@ def huey_runs_tasks_at_once():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def aws():
-    """moto's server speaking the AWS APIs (Secrets Manager, SES) on a free port."""
+def no_aws_unless_asked():
+    """AWS is reached only by tests that ask for `aws`: any other call fails at once on a
+    closed local port, never reaching (or waiting for) the real AWS."""
+    closed = "http://127.0.0.1:9"
+    unreachable = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": closed,
+        "AWS_ENDPOINT_URL_SES": closed,
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in unreachable.items():
+            patch.setenv(name, value)
+        yield
+
+
+@pytest.fixture(scope="session")
+def aws(no_aws_unless_asked):
+    """moto's server speaking the AWS APIs (Secrets Manager, SES) on a free port, started
+    by the first test that asks for it."""
     from emulators.aws import running_moto
+    from project.aws_secrets import forget_cached_secrets
 
     with running_moto() as endpoint:
+        forget_cached_secrets()
         yield endpoint
+    forget_cached_secrets()
 
 
 @pytest.fixture(scope="session")
@@ -132,63 +153,14 @@ def alpha_client() -> Client:
     return Client(HTTP_HOST=ALPHA_HOST, HTTP_ACCEPT_LANGUAGE="en")
 
 
-def _activity(slug: str = "boat", **overrides) -> Activity:
-    fields = {
-        "slug": slug,
-        "name": f"Trip {slug}",
-        "summary": "A trip",
-        "description": "A trip on the water.",
-        "duration": timedelta(hours=2),
-        "meeting_point": "Pier 1",
-        "currency": "ARS",
-        "rates": [
-            RateSpec("adult", "Adult", 10_000_00, min_per_booking=0, max_per_booking=10),
-            RateSpec("child", "Child", 5_000_00, max_per_booking=10),
-        ],
-    } | overrides
-    return activity_upsert(**fields)
-
-
 @pytest.fixture
 def make_activity(alpha) -> Callable[..., Activity]:
-    return _activity
+    return factories.activity
 
 
 @pytest.fixture
 def make_slot(alpha) -> Callable[..., Slot]:
-    def make(
-        activity: Activity | None = None,
-        *,
-        capacity: int = 10,
-        starts_at: datetime | None = None,
-        **fields,
-    ) -> Slot:
-        activity = activity or Activity.objects.filter(slug="boat").first() or _activity()
-        starts_at = starts_at or timezone.now() + timedelta(days=3)
-        return Slot.objects.create(
-            activity=activity, starts_at=starts_at, capacity=capacity, **fields
-        )
-
-    return make
-
-
-def adult_rate(slot: Slot) -> Rate:
-    return slot.activity.rates.get(code="adult")
-
-
-def hold(
-    slot: Slot, seats: int = 1, *, scope: str = "client-1", now: datetime | None = None, **kwargs
-):
-    """Hold `seats` adult seats through the service, as the booking page would."""
-    return reservation_hold(
-        slot_id=slot.pk,
-        lines=[PricedLine(rate=adult_rate(slot), quantity=seats)],
-        contact=Contact(name="Ana Viajera", email="ana@example.com"),
-        client_scope=scope,
-        language="es",
-        now=now,
-        **kwargs,
-    )
+    return factories.slot
 
 
 class Committed:
@@ -199,7 +171,7 @@ class Committed:
 
     def slot(self, *, capacity: int, **kwargs) -> Slot:
         with tenant_context(self.operator):
-            activity = Activity.objects.filter(slug="race").first() or _activity("race")
+            activity = Activity.objects.filter(slug="race").first() or factories.activity("race")
             starts_at = kwargs.pop("starts_at", timezone.now() + timedelta(days=5))
             return Slot.objects.create(
                 activity=activity, starts_at=starts_at, capacity=capacity, **kwargs
@@ -234,11 +206,20 @@ def committed(django_db_setup, django_db_blocker) -> Iterator[Committed]:
         operator = Operator.objects.get(schema_name="alpha")
         yield Committed(operator)
         with tenant_context(operator), connection.cursor() as cursor:
-            cursor.execute(
-                "TRUNCATE payments_anomaly, payments_webhookevent, payments_webhookrejection, "
-                "payments_refund, payments_paymentintent, outbox_message, "
-                "booking_idempotencykey, booking_reservationevent, booking_reservationline, "
-                "booking_reservation, booking_slot, booking_rate, booking_activity, "
-                "django_session CASCADE"
-            )
+            cursor.execute(f"TRUNCATE {', '.join(operator_tables())} CASCADE")
         connection.close()
+
+
+def operator_tables() -> list[str]:
+    """Every table that lives only in an operator's schema, from the models of the apps that
+    are tenant apps and not shared ones."""
+    from django.apps import apps
+    from django.conf import settings
+
+    tenant_only = set(settings.TENANT_APPS) - set(settings.SHARED_APPS)
+    return sorted(
+        model._meta.db_table
+        for config in apps.get_app_configs()
+        if config.name in tenant_only
+        for model in config.get_models(include_auto_created=True)
+    )

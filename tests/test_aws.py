@@ -13,7 +13,7 @@ from outbox.delivery import outbox_deliver
 from outbox.models import OutboxMessage
 from payments.credentials import operator_credentials
 from project.aws_secrets import forget_cached_secrets
-from tests.conftest import hold
+from tests.factories import hold
 
 
 def sent_through_ses(endpoint: str) -> list[dict]:

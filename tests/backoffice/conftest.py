@@ -8,7 +8,7 @@ from django.test import Client
 
 from tenants.models import Operator, Role
 from tenants.services import membership_grant
-from tests.conftest import ALPHA_HOST, BETA_HOST
+from tests.factories import ALPHA_HOST, BETA_HOST
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.test import Client
 from payments.models import WebhookEvent
 from tenants.models import Operator, Role, StaffUser
 from tenants.services import membership_grant
-from tests.conftest import ALPHA_HOST, BETA_HOST, hold
+from tests.factories import ALPHA_HOST, BETA_HOST, hold
 
 ROLES = [Role.AGENT, Role.MANAGER, Role.OWNER]
 

@@ -14,7 +14,7 @@ from booking.models import Reservation, ReservationEvent, Slot
 from outbox.models import OutboxMessage
 from payments.models import PaymentIntent, WebhookEvent
 from tenants.models import Role
-from tests.conftest import hold
+from tests.factories import hold
 
 
 def test_recurring_departures_are_created_in_one_go_and_audited(staff, make_activity):

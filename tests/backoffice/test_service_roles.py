@@ -13,7 +13,7 @@ from payments.services.refunds import refund_request
 from payments.services.webhooks import webhook_reprocess
 from tenants.models import Operator, Role
 from tenants.services import membership_grant
-from tests.conftest import hold
+from tests.factories import hold
 
 
 @pytest.fixture

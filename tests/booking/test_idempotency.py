@@ -5,8 +5,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from booking.models import IdempotencyKey, Reservation
-from tests.booking.conftest import book_data
-from tests.conftest import ALPHA_HOST
+from tests.factories import ALPHA_HOST, book_data
 
 
 def test_a_replay_returns_the_original_response_and_books_once(alpha_client, trip):

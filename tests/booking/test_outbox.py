@@ -10,7 +10,7 @@ from outbox import delivery as outbox
 from outbox.delivery import MAX_ATTEMPTS, outbox_deliver, retry_delay
 from outbox.models import OutboxMessage
 from outbox.services import outbox_emit
-from tests.conftest import hold
+from tests.factories import hold
 
 
 @pytest.fixture

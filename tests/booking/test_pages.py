@@ -8,8 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking.models import Reservation
-from tests.booking.conftest import book_data, local
-from tests.conftest import BETA_HOST, hold
+from tests.factories import BETA_HOST, book_data, hold, local
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

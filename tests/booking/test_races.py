@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 from booking.errors import IdempotencyKeyInUse, NotEnoughSeats
 from booking.models import Reservation, ReservationLine
 from booking.services import IdempotencyClaim, reservations_expire_overdue
-from tests.conftest import hold
+from tests.factories import hold
 
 pytestmark = pytest.mark.xdist_group("races")
 

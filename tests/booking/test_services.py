@@ -19,7 +19,7 @@ from booking.services import (
     reservation_price,
     reservations_expire_overdue,
 )
-from tests.conftest import hold
+from tests.factories import hold
 
 
 def test_hold_takes_seats_and_records_a_held_reservation(make_slot):

@@ -12,7 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from booking.errors import IllegalTransition, NotEnoughSeats
 from booking.models import Reservation, ReservationLine, Slot
 from booking.services import reservation_cancel, reservations_expire_overdue
-from tests.conftest import hold
+from tests.factories import hold
 
 
 def test_random_hold_expire_cancel_sequences_keep_seats_exact(make_slot):

@@ -12,7 +12,7 @@ from outbox.tasks import sweep_outbox
 from payments.models import PaymentIntent
 from payments.tasks import reconcile_operator
 from tenants.models import Operator
-from tests.conftest import hold
+from tests.factories import hold
 
 
 def test_expiry_task_releases_overdue_holds_of_its_operator(alpha, make_slot):

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from payments.models import Method, PaymentIntent, Provider
-from tests.conftest import hold
+from tests.factories import ALPHA_SECRETS, BETA_SECRETS, book_data, hold
 
 
 @pytest.fixture
@@ -34,19 +34,6 @@ def make_intent(held):
     return make
 
 
-ALPHA_SECRETS = {
-    "stripe": {
-        "secret_key": "sk_test_alpha",
-        "webhook_secrets": ["whsec_alpha_new", "whsec_alpha_old"],
-    },
-    "mercadopago": {"access_token": "TEST-alpha-token", "webhook_secret": "mp-alpha-secret"},
-}
-BETA_SECRETS = {
-    "stripe": {"secret_key": "sk_test_beta", "webhook_secrets": ["whsec_beta"]},
-    "mercadopago": {"access_token": "TEST-beta-token", "webhook_secret": "mp-beta-secret"},
-}
-
-
 @pytest.fixture(scope="session")
 def operator_secrets(aws):
     """Each operator's credentials, in (moto's) Secrets Manager as in production."""
@@ -61,59 +48,6 @@ def operator_secrets(aws):
         )
     forget_cached_secrets()
     return {"alpha": ALPHA_SECRETS, "beta": BETA_SECRETS}
-
-
-def stripe_event(event_type: str, obj: dict, event_id: str | None = None) -> dict:
-    return {
-        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
-        "object": "event",
-        "api_version": "2025-09-30.clover",
-        "created": int(time.time()),
-        "type": event_type,
-        "livemode": False,
-        "data": {"object": obj},
-    }
-
-
-def checkout_session(
-    intent: PaymentIntent,
-    *,
-    status="complete",
-    payment_status="paid",
-    amount: int | None = None,
-    payment_intent="pi_test_1",
-) -> dict:
-    return {
-        "id": intent.provider_reference,
-        "object": "checkout.session",
-        "amount_total": intent.amount if amount is None else amount,
-        "currency": intent.currency.lower(),
-        "status": status,
-        "payment_status": payment_status,
-        "payment_intent": payment_intent if status == "complete" else None,
-        "metadata": {"intent_id": str(intent.pk), "reservation": intent.reservation.code},
-        "client_reference_id": intent.reservation.code,
-    }
-
-
-def post_stripe(
-    client,
-    event: dict | str,
-    *,
-    secret: str = "whsec_alpha_new",
-    timestamp: int | None = None,
-    header: str | None = None,
-):
-    """Deliver a Stripe event signed with Stripe's real scheme."""
-    import stripe
-
-    body = event if isinstance(event, str) else json.dumps(event)
-    if header is None:
-        header = stripe.WebhookSignature.generate_signature_header(
-            body, secret, timestamp=timestamp or int(time.time())
-        )
-    headers = {"HTTP_STRIPE_SIGNATURE": header} if header else {}
-    return client.post("/webhooks/stripe/", body, content_type="application/json", **headers)
 
 
 @pytest.fixture(scope="session")
@@ -166,7 +100,6 @@ class PayingContext:
         from django_tenants.utils import tenant_context
 
         from booking.models import Reservation
-        from tests.booking.conftest import book_data
 
         slot = self.committed.slot(capacity=6)
         with tenant_context(self.committed.operator):

@@ -1,8 +1,6 @@
 """Mercado Pago notifications: x-signature over the id;request-id;ts manifest, checked with
 the SDK's validator before anything is trusted."""
 
-import hashlib
-import hmac
 import json
 import time
 
@@ -10,15 +8,8 @@ import pytest
 from django.test import Client
 
 from payments.models import WebhookEvent, WebhookRejection
-from tests.conftest import ALPHA_HOST
-
-SECRET = "mp-alpha-secret"
-
-
-def signature(data_id: str, request_id: str, secret: str = SECRET, ts: int | None = None) -> str:
-    ts = ts or int(time.time())
-    manifest = f"id:{data_id};request-id:{request_id};ts:{ts};"
-    return f"ts={ts},v1={hmac.new(secret.encode(), manifest.encode(), hashlib.sha256).hexdigest()}"
+from tests.factories import ALPHA_HOST
+from tests.factories import mercadopago_signature as signature
 
 
 def notify(client, *, data_id="123", body_id=None, x_signature=None, request_id="req-1"):

@@ -12,8 +12,7 @@ from booking.models import Reservation, Slot
 from booking.services import reservations_expire_overdue
 from outbox.models import OutboxMessage
 from payments.models import Anomaly, PaymentIntent, WebhookEvent, WebhookRejection
-from tests.conftest import ALPHA_HOST, hold
-from tests.payments.conftest import checkout_session, post_stripe, stripe_event
+from tests.factories import ALPHA_HOST, checkout_session, hold, post_stripe, stripe_event
 
 S = PaymentIntent.Status
 

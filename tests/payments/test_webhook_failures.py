@@ -9,8 +9,7 @@ from booking.models import Reservation
 from payments.models import PaymentIntent, WebhookEvent
 from payments.services import webhooks
 from payments.services.webhooks import webhook_reprocess
-from tests.conftest import ALPHA_HOST
-from tests.payments.conftest import checkout_session, post_stripe, stripe_event
+from tests.factories import ALPHA_HOST, checkout_session, post_stripe, stripe_event
 
 
 @pytest.fixture

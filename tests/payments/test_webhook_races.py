@@ -9,8 +9,7 @@ from booking.models import Reservation
 from outbox.delivery import outbox_deliver
 from outbox.models import OutboxMessage
 from payments.models import PaymentIntent, WebhookEvent
-from tests.conftest import ALPHA_HOST, hold
-from tests.payments.conftest import checkout_session, post_stripe, stripe_event
+from tests.factories import ALPHA_HOST, checkout_session, hold, post_stripe, stripe_event
 
 pytestmark = pytest.mark.xdist_group("races")
 

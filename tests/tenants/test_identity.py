@@ -33,7 +33,7 @@ from tenants.auth import StaffOIDCBackend
 from tenants.models import Membership, Operator, Role, StaffUser
 from tenants.permissions import membership_require, staff_required
 from tenants.services import membership_grant
-from tests.conftest import ALPHA_HOST, BETA_HOST
+from tests.factories import ALPHA_HOST, BETA_HOST
 
 OWNER, MANAGER, AGENT, OUTSIDER = DEMO_STAFF
 ANY_PASSWORD = "whatever-you-like"

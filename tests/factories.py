@@ -1,0 +1,176 @@
+"""Test data builders: the one place tests import data from (fixtures stay in conftest.py
+files and are requested by name). Builders that touch the database run on the schema in use.
+"""
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from datetime import datetime, timedelta
+from datetime import time as clock
+
+from django.utils import timezone
+
+from booking.catalogue import RateSpec, activity_upsert
+from booking.models import Activity, Rate, Reservation, Slot
+from booking.services import Contact, PricedLine, reservation_hold
+from payments.models import PaymentIntent
+
+ALPHA_HOST = "alpha.localhost"
+BETA_HOST = "beta.localhost"
+
+# Each operator's credentials, as Secrets Manager holds them (see the `operator_secrets`
+# fixture).
+ALPHA_SECRETS = {
+    "stripe": {
+        "secret_key": "sk_test_alpha",
+        "webhook_secrets": ["whsec_alpha_new", "whsec_alpha_old"],
+    },
+    "mercadopago": {"access_token": "TEST-alpha-token", "webhook_secret": "mp-alpha-secret"},
+}
+BETA_SECRETS = {
+    "stripe": {"secret_key": "sk_test_beta", "webhook_secrets": ["whsec_beta"]},
+    "mercadopago": {"access_token": "TEST-beta-token", "webhook_secret": "mp-beta-secret"},
+}
+
+
+# Booking
+
+
+def activity(slug: str = "boat", **overrides) -> Activity:
+    """A two-hour trip with an adult and a child rate (ARS), created or brought back."""
+    fields = {
+        "slug": slug,
+        "name": f"Trip {slug}",
+        "summary": "A trip",
+        "description": "A trip on the water.",
+        "duration": timedelta(hours=2),
+        "meeting_point": "Pier 1",
+        "currency": "ARS",
+        "rates": [
+            RateSpec("adult", "Adult", 10_000_00, min_per_booking=0, max_per_booking=10),
+            RateSpec("child", "Child", 5_000_00, max_per_booking=10),
+        ],
+    } | overrides
+    return activity_upsert(**fields)
+
+
+def slot(
+    of: Activity | None = None, *, capacity: int = 10, starts_at: datetime | None = None, **fields
+) -> Slot:
+    """A departure (of the "boat" trip unless told otherwise) in three days."""
+    of = of or Activity.objects.filter(slug="boat").first() or activity()
+    starts_at = starts_at or timezone.now() + timedelta(days=3)
+    return Slot.objects.create(activity=of, starts_at=starts_at, capacity=capacity, **fields)
+
+
+def adult_rate(departure: Slot) -> Rate:
+    return departure.activity.rates.get(code="adult")
+
+
+def hold(
+    departure: Slot,
+    seats: int = 1,
+    *,
+    scope: str = "client-1",
+    now: datetime | None = None,
+    **kwargs,
+) -> Reservation:
+    """Hold `seats` adult seats through the service, as the booking page would."""
+    return reservation_hold(
+        slot_id=departure.pk,
+        lines=[PricedLine(rate=adult_rate(departure), quantity=seats)],
+        contact=Contact(name="Ana Viajera", email="ana@example.com"),
+        client_scope=scope,
+        language="es",
+        now=now,
+        **kwargs,
+    )
+
+
+def local(day_offset: int, hour: int) -> datetime:
+    """`hour` o'clock, `day_offset` days from today, in the current time zone."""
+    zone = timezone.get_current_timezone()
+    day = timezone.localdate() + timedelta(days=day_offset)
+    return datetime.combine(day, clock(hour), tzinfo=zone)
+
+
+def book_data(departure: Slot, adults=2, children=1, key="key-1", **extra) -> dict:
+    """The booking form as a traveller fills it in."""
+    adult, child = departure.activity.rates.all()
+    return {
+        f"rate_{adult.pk}": adults,
+        f"rate_{child.pk}": children,
+        "contact_name": "Ana Viajera",
+        "contact_email": "Ana@Example.com",
+        "contact_phone": "+54 9 2901 000000",
+        "idempotency_key": key,
+        "hold": "1",
+    } | extra
+
+
+# Payments: provider objects and webhooks signed with the providers' real schemes
+
+
+def stripe_event(event_type: str, obj: dict, event_id: str | None = None) -> dict:
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "api_version": "2025-09-30.clover",
+        "created": int(time.time()),
+        "type": event_type,
+        "livemode": False,
+        "data": {"object": obj},
+    }
+
+
+def checkout_session(
+    intent: PaymentIntent,
+    *,
+    status="complete",
+    payment_status="paid",
+    amount: int | None = None,
+    payment_intent="pi_test_1",
+) -> dict:
+    """Stripe's Checkout Session of an intent, as its events carry it."""
+    return {
+        "id": intent.provider_reference,
+        "object": "checkout.session",
+        "amount_total": intent.amount if amount is None else amount,
+        "currency": intent.currency.lower(),
+        "status": status,
+        "payment_status": payment_status,
+        "payment_intent": payment_intent if status == "complete" else None,
+        "metadata": {"intent_id": str(intent.pk), "reservation": intent.reservation.code},
+        "client_reference_id": intent.reservation.code,
+    }
+
+
+def post_stripe(
+    client,
+    event: dict | str,
+    *,
+    secret: str = "whsec_alpha_new",
+    timestamp: int | None = None,
+    header: str | None = None,
+):
+    """Deliver a Stripe event signed with Stripe's real scheme."""
+    import stripe
+
+    body = event if isinstance(event, str) else json.dumps(event)
+    if header is None:
+        header = stripe.WebhookSignature.generate_signature_header(
+            body, secret, timestamp=timestamp or int(time.time())
+        )
+    headers = {"HTTP_STRIPE_SIGNATURE": header} if header else {}
+    return client.post("/webhooks/stripe/", body, content_type="application/json", **headers)
+
+
+def mercadopago_signature(
+    data_id: str, request_id: str, secret: str = "mp-alpha-secret", ts: int | None = None
+) -> str:
+    """Mercado Pago's x-signature: HMAC-SHA256 of the id;request-id;ts manifest."""
+    ts = ts or int(time.time())
+    manifest = f"id:{data_id};request-id:{request_id};ts:{ts};"
+    return f"ts={ts},v1={hmac.new(secret.encode(), manifest.encode(), hashlib.sha256).hexdigest()}"
