@@ -169,16 +169,21 @@ def _hot_departure_create(capacity: int) -> HotDeparture:
 
     from booking.catalogue import RateSpec, activity_upsert
     from booking.models import Slot
+    from tenants.actors import Actor
     from tenants.models import Operator
     from tenants.services import operator_create
 
     operator = Operator.objects.filter(schema_name=OPERATOR_SCHEMA).first()
     if operator is None:
         operator = operator_create(
-            schema_name=OPERATOR_SCHEMA, name="Bench Expeditions", domain=OPERATOR_DOMAIN
+            actor=Actor.system("bench"),
+            schema_name=OPERATOR_SCHEMA,
+            name="Bench Expeditions",
+            domain=OPERATOR_DOMAIN,
         )
     with tenant_context(operator):
         activity = activity_upsert(
+            actor=Actor.system("bench"),
             slug=ACTIVITY_SLUG,
             name="Hot departure",
             summary="The departure everybody wants.",

@@ -315,6 +315,7 @@ def _payments_create(args: argparse.Namespace) -> Batch:
     from booking.models import Slot
     from booking.services import Contact, PricedLine, reservation_hold
     from payments.models import Method, PaymentIntent, Provider
+    from tenants.actors import Actor
     from tenants.models import Operator
     from tenants.services import operator_create
 
@@ -323,11 +324,15 @@ def _payments_create(args: argparse.Namespace) -> Batch:
     operator = Operator.objects.filter(schema_name=OPERATOR_SCHEMA).first()
     if operator is None:
         operator = operator_create(
-            schema_name=OPERATOR_SCHEMA, name="Bench Expeditions", domain=OPERATOR_DOMAIN
+            actor=Actor.system("bench"),
+            schema_name=OPERATOR_SCHEMA,
+            name="Bench Expeditions",
+            domain=OPERATOR_DOMAIN,
         )
     payments: list[Payment] = []
     with tenant_context(operator):
         activity = activity_upsert(
+            actor=Actor.system("bench"),
             slug=ACTIVITY_SLUG,
             name="Webhook ingest",
             summary="Departures whose holds are paid by webhook.",
@@ -358,7 +363,7 @@ def _payments_create(args: argparse.Namespace) -> Batch:
                         contact=Contact(
                             name=f"Bench Payer {number}", email=f"payer{number}@bench.example.com"
                         ),
-                        client_scope=f"bench-webhooks-{run_id}",
+                        actor=Actor.traveller(f"bench-webhooks-{run_id}"),
                         language="en",
                     )
                     for number in numbers

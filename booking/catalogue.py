@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from booking.errors import BookingError
 from booking.models import Activity, Rate, Slot
-from tenants.models import Membership, Role
-from tenants.permissions import staff_may
+from tenants.actors import STAFF, SYSTEM, Actor, actor_require
+from tenants.models import Role
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,13 @@ def activity_upsert(
     meeting_point: str,
     currency: str,
     rates: Iterable[RateSpec],
+    actor: Actor,
     booking_cutoff: timedelta = timedelta(hours=2),
     position: int = 0,
 ) -> Activity:
-    """Create or update an activity and its rates, in one transaction."""
+    """Create or update an activity and its rates, in one transaction (staff from manager up,
+    or the system)."""
+    actor_require(actor, STAFF, SYSTEM, role=Role.MANAGER)
     with transaction.atomic():
         activity, _ = Activity.objects.update_or_create(
             slug=slug,
@@ -76,13 +79,12 @@ def slots_create_recurring(
     weekdays: set[int],
     times: Iterable[time],
     capacity: int,
-    actor: str = "system",
-    staff: Membership | None = None,
+    actor: Actor,
 ) -> int:
     """Departures on the given weekdays (0 = Monday) at the given local times, between two days
-    inclusive, in the current time zone, in one transaction. Existing departures are left as
-    they are. Returns how many were created."""
-    staff_may(staff, Role.MANAGER)
+    inclusive, in the current time zone, in one transaction (staff from manager up, or the
+    system). Existing departures are left as they are. Returns how many were created."""
+    actor_require(actor, STAFF, SYSTEM, role=Role.MANAGER)
     zone = timezone.get_current_timezone()
     times = list(times)
     starts = [
@@ -98,20 +100,19 @@ def slots_create_recurring(
             ignore_conflicts=True,
         )
         created = activity.slots.count() - before
-        if actor != "system":
-            audit_record(
-                actor=actor,
-                action="departures_created",
-                target=str(activity),
-                data={
-                    "first_day": first_day.isoformat(),
-                    "last_day": last_day.isoformat(),
-                    "weekdays": sorted(weekdays),
-                    "times": [t.isoformat("minutes") for t in times],
-                    "capacity": capacity,
-                    "created": created,
-                },
-            )
+        audit_record(
+            actor=str(actor),
+            action="departures_created",
+            target=str(activity),
+            data={
+                "first_day": first_day.isoformat(),
+                "last_day": last_day.isoformat(),
+                "weekdays": sorted(weekdays),
+                "times": [t.isoformat("minutes") for t in times],
+                "capacity": capacity,
+                "created": created,
+            },
+        )
         return created
 
 
@@ -123,15 +124,13 @@ class CapacityBelowTaken(BookingError):
         )
 
 
-def slot_set_capacity(
-    *, slot_id: int, capacity: int, actor: str, staff: Membership | None = None
-) -> Slot:
+def slot_set_capacity(*, slot_id: int, capacity: int, actor: Actor) -> Slot:
     """Change a departure's capacity, never below the seats taken.
 
     Locks: the slot row (SELECT ... FOR NO KEY UPDATE), like every change of its seats.
     Raises CapacityBelowTaken; PermissionDenied for staff below manager.
     """
-    staff_may(staff, Role.MANAGER)
+    actor_require(actor, STAFF, role=Role.MANAGER)
     with transaction.atomic():
         slot = Slot.objects.locked().get(pk=slot_id)
         if capacity < slot.taken:
@@ -139,7 +138,7 @@ def slot_set_capacity(
         before, slot.capacity = slot.capacity, capacity
         slot.save(update_fields=["capacity"])
         audit_record(
-            actor=actor,
+            actor=str(actor),
             action="capacity_changed",
             target=str(slot),
             data={"slot": slot.pk, "from": before, "to": capacity},
@@ -147,20 +146,18 @@ def slot_set_capacity(
     return slot
 
 
-def slot_set_open(
-    *, slot_id: int, is_open: bool, actor: str, staff: Membership | None = None
-) -> Slot:
+def slot_set_open(*, slot_id: int, is_open: bool, actor: Actor) -> Slot:
     """Close a departure to new bookings (held and paid seats stay), or reopen it.
 
     Locks: the slot row, so no hold is half-way through when it closes.
     """
-    staff_may(staff, Role.MANAGER)
+    actor_require(actor, STAFF, role=Role.MANAGER)
     with transaction.atomic():
         slot = Slot.objects.locked().get(pk=slot_id)
         slot.is_open = is_open
         slot.save(update_fields=["is_open"])
         audit_record(
-            actor=actor,
+            actor=str(actor),
             action="opened" if is_open else "closed",
             target=str(slot),
             data={"slot": slot.pk},
@@ -174,11 +171,10 @@ def rate_set_price(
     amount: int,
     min_per_booking: int,
     max_per_booking: int,
-    actor: str,
-    staff: Membership | None = None,
+    actor: Actor,
 ) -> Rate:
     """New price and limits for a rate. Reservations keep the price they were made at."""
-    staff_may(staff, Role.MANAGER)
+    actor_require(actor, STAFF, role=Role.MANAGER)
     with transaction.atomic():
         rate = Rate.objects.select_for_update(no_key=True).get(pk=rate_id)
         before = {"amount": rate.amount, "min": rate.min_per_booking, "max": rate.max_per_booking}
@@ -189,7 +185,7 @@ def rate_set_price(
         )
         rate.save(update_fields=["amount", "min_per_booking", "max_per_booking"])
         audit_record(
-            actor=actor,
+            actor=str(actor),
             action="price_changed",
             target=str(rate),
             data={

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,8 +34,8 @@ from booking.models import (
     new_reservation_code,
 )
 from outbox.services import outbox_emit
-from tenants.models import Membership, Role
-from tenants.permissions import staff_may
+from tenants.actors import PROVIDER, STAFF, SYSTEM, TRAVELLER, Actor, actor_require
+from tenants.models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -102,12 +103,13 @@ def reservation_hold(
     slot_id: int,
     lines: list[PricedLine],
     contact: Contact,
-    client_scope: str,
+    actor: Actor,
     language: str,
     idempotency: IdempotencyClaim | None = None,
     now: datetime | None = None,
 ) -> Reservation:
-    """Take the seats of `lines` on the slot and create a `held` reservation.
+    """Take the seats of `lines` on the slot and create a `held` reservation, owned by the
+    traveller's client scope.
 
     Locks: the slot row (SELECT ... FOR NO KEY UPDATE), held until commit, and only for the
     seat check and update: pricing and validation come before the transaction, and the
@@ -117,6 +119,7 @@ def reservation_hold(
 
     Raises DepartureClosed, BookingCutoffPassed, NotEnoughSeats, IdempotencyKeyInUse.
     """
+    actor_require(actor, TRAVELLER)
     now = now or timezone.now()
     seats = sum(line.quantity for line in lines)
     hold_expires_at = now + timedelta(minutes=_hold_minutes())
@@ -136,7 +139,7 @@ def reservation_hold(
             contact_email=contact.email,
             contact_phone=contact.phone,
             language=language,
-            client_scope=client_scope,
+            client_scope=actor.client_scope,
         )
         ReservationLine.objects.bulk_create(
             ReservationLine(
@@ -152,7 +155,7 @@ def reservation_hold(
             reservation=reservation,
             at=now,
             kind=ReservationEvent.Kind.HELD,
-            actor="traveller",
+            actor=str(actor),
             data={"seats": seats, "hold_expires_at": hold_expires_at.isoformat()},
         )
         _take_seats(slot_id=slot_id, seats=seats, now=now)
@@ -208,20 +211,15 @@ def _release(
 
 
 def reservation_cancel(
-    *,
-    reservation_id: int,
-    actor: str,
-    note: str = "",
-    now: datetime | None = None,
-    staff: Membership | None = None,
+    *, reservation_id: int, actor: Actor, note: str = "", now: datetime | None = None
 ) -> Reservation:
-    """Cancel a held reservation and release its seats (the traveller, or staff from manager
-    up).
+    """Cancel a held reservation and release its seats: the traveller whose browser made it,
+    or staff from manager up.
 
     Locks: the reservation row, then its slot row, until commit.
     Raises IllegalTransition when the reservation is no longer held; PermissionDenied.
     """
-    staff_may(staff, Role.MANAGER)
+    actor_require(actor, STAFF, TRAVELLER, role=Role.MANAGER)
     return _end_with_seats_released(
         reservation_id=reservation_id,
         expected=Reservation.Status.HELD,
@@ -239,31 +237,36 @@ def _end_with_seats_released(
     expected: str,
     status: str,
     kind: str,
-    actor: str,
+    actor: Actor,
     note: str,
     now: datetime,
 ) -> Reservation:
-    """Move a reservation from `expected` to `status` and give its seats back.
+    """Move a reservation from `expected` to `status` and give its seats back. A traveller
+    may end only a reservation their own browser made.
 
     Locks: the reservation row, then its slot row, until commit.
     """
     with transaction.atomic():
         reservation = Reservation.objects.locked().prefetch_related("lines").get(pk=reservation_id)
+        if actor.kind == TRAVELLER and reservation.client_scope != actor.client_scope:
+            raise PermissionDenied("this reservation was made by another browser")
         if reservation.status != expected:
             raise IllegalTransition()
         slot = Slot.objects.locked().get(pk=reservation.slot_id)
-        _release(reservation, slot, status=status, kind=kind, actor=actor, now=now, note=note)
+        _release(reservation, slot, status=status, kind=kind, actor=str(actor), now=now, note=note)
         slot.save(update_fields=["taken"])
         reservation.save(update_fields=["status", "hold_expires_at"])
     return reservation
 
 
-def reservations_expire_overdue(*, now: datetime | None = None) -> int:
-    """Expire every hold past its time and release its seats. Returns how many expired.
+def reservations_expire_overdue(*, actor: Actor, now: datetime | None = None) -> int:
+    """Expire every hold past its time and release its seats (the system's periodic task).
+    Returns how many expired.
 
     One transaction per slot. Locks: that slot's overdue held reservations (by id, re-checked
     under the lock, so a payment or a cancel that got there first wins), then the slot row.
     """
+    actor_require(actor, SYSTEM)
     now = now or timezone.now()
     slot_ids = sorted(set(Reservation.objects.overdue_holds(now).values_list("slot_id", flat=True)))
     expired = 0
@@ -285,7 +288,7 @@ def reservations_expire_overdue(*, now: datetime | None = None) -> int:
                     slot,
                     status=Reservation.Status.EXPIRED,
                     kind=ReservationEvent.Kind.EXPIRED,
-                    actor="system",
+                    actor=str(actor),
                     now=now,
                 )
             Reservation.objects.bulk_update(overdue, ["status", "hold_expires_at"])
@@ -303,7 +306,7 @@ class PaymentLanding(StrEnum):
 
 
 def reservation_confirm_payment(
-    *, reservation_id: int, actor: str, note: str = "", now: datetime | None = None
+    *, reservation_id: int, actor: Actor, note: str = "", now: datetime | None = None
 ) -> PaymentLanding:
     """A verified payment landed: the reservation becomes `paid` and its confirmation e-mail
     is written to the outbox. Only the payments app calls this, from a verified webhook or a
@@ -316,6 +319,7 @@ def reservation_confirm_payment(
     Locks: the reservation row, then (only to take seats again) the slot row. Runs in the
     caller's transaction when there is one.
     """
+    actor_require(actor, PROVIDER)
     now = now or timezone.now()
     with transaction.atomic():
         reservation = Reservation.objects.locked().prefetch_related("lines").get(pk=reservation_id)
@@ -329,7 +333,7 @@ def reservation_confirm_payment(
                     reservation=reservation,
                     at=now,
                     kind="paid_without_seats",
-                    actor=actor,
+                    actor=str(actor),
                     note=note,
                     data={"seats": seats, "seats_left": slot.seats_left},
                 )
@@ -340,28 +344,29 @@ def reservation_confirm_payment(
                 reservation=reservation,
                 at=now,
                 kind="seats_retaken",
-                actor=actor,
+                actor=str(actor),
                 data={"seats": seats, "was": reservation.status},
             )
         reservation.status = Reservation.Status.PAID
         reservation.hold_expires_at = None
         reservation.save(update_fields=["status", "hold_expires_at"])
         ReservationEvent.objects.create(
-            reservation=reservation, at=now, kind="paid", actor=actor, note=note
+            reservation=reservation, at=now, kind="paid", actor=str(actor), note=note
         )
         outbox_emit(topic=CONFIRMATION, payload={"reservation_id": reservation.pk})
     return PaymentLanding.PAID
 
 
 def reservation_refund(
-    *, reservation_id: int, actor: str, note: str = "", now: datetime | None = None
+    *, reservation_id: int, actor: Actor, note: str = "", now: datetime | None = None
 ) -> Reservation:
-    """A full refund was confirmed: the paid reservation becomes `refunded` and its seats are
-    released.
+    """A full refund was confirmed by the provider: the paid reservation becomes `refunded`
+    and its seats are released.
 
     Locks: the reservation row, then its slot row.
     Raises IllegalTransition when the reservation is not paid.
     """
+    actor_require(actor, PROVIDER)
     return _end_with_seats_released(
         reservation_id=reservation_id,
         expected=Reservation.Status.PAID,
@@ -373,16 +378,14 @@ def reservation_refund(
     )
 
 
-def reservation_resend_confirmation(
-    *, reservation_id: int, actor: str, staff: Membership | None = None
-) -> None:
-    """Send the confirmation e-mail of a paid reservation again (through the outbox)."""
-    staff_may(staff, Role.AGENT)
+def reservation_resend_confirmation(*, reservation_id: int, actor: Actor) -> None:
+    """Send the confirmation e-mail of a paid reservation again (through the outbox): staff."""
+    actor_require(actor, STAFF, role=Role.AGENT)
     with transaction.atomic():
         reservation = Reservation.objects.locked().get(pk=reservation_id)
         if reservation.status != Reservation.Status.PAID:
             raise IllegalTransition()
         ReservationEvent.objects.create(
-            reservation=reservation, kind="confirmation_resent", actor=actor
+            reservation=reservation, kind="confirmation_resent", actor=str(actor)
         )
         outbox_emit(topic=CONFIRMATION, payload={"reservation_id": reservation.pk})

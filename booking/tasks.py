@@ -5,13 +5,14 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from booking.services import reservations_expire_overdue
+from tenants.actors import Actor
 from tenants.models import Operator
 
 
 @db_task(retries=3, retry_delay=10)
 def expire_holds_of(schema_name: str) -> int:
     with schema_context(schema_name):
-        return reservations_expire_overdue()
+        return reservations_expire_overdue(actor=Actor.system())
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -20,16 +20,7 @@ from booking.extensions import reservation_panels_render
 from booking.forms import HoldForm, QuoteForm
 from booking.models import Activity, IdempotencyKey, Rate, Reservation, Slot
 from booking.services import IdempotencyClaim, reservation_cancel, reservation_hold
-
-CLIENT_SESSION_KEY = "client_id"
-
-
-def client_scope(request: HttpRequest) -> str:
-    """A stable id for this browser, kept in its session: idempotency keys and reservation
-    ownership are scoped to it."""
-    if CLIENT_SESSION_KEY not in request.session:
-        request.session[CLIENT_SESSION_KEY] = uuid.uuid4().hex
-    return request.session[CLIENT_SESSION_KEY]
+from tenants.actors import Actor, client_scope
 
 
 def _partial(template: str, request: HttpRequest, fragment: str) -> str:
@@ -138,7 +129,7 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
                     slot_id=slot.pk,
                     lines=form.lines,
                     contact=form.contact(),
-                    client_scope=scope,
+                    actor=Actor.traveller(scope),
                     language=request.LANGUAGE_CODE,
                     idempotency=IdempotencyClaim(scope=scope, key=key, fingerprint=fingerprint),
                 )
@@ -178,7 +169,7 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
         if not reservation.can_be_cancelled_by_traveller(scope):
             raise Http404
         try:
-            reservation_cancel(reservation_id=reservation.pk, actor="traveller")
+            reservation_cancel(reservation_id=reservation.pk, actor=Actor.traveller(scope))
         except BookingError as exc:
             messages.error(request, exc.message)
         else:

@@ -143,12 +143,13 @@ class PaymentIntent(models.Model):
     def refundable_amount(self) -> int:
         return self.amount - self.amount_refunded if self.is_paid else 0
 
-    def add_to_timeline(self, kind: str, actor: str, note: str = "", **data) -> None:
-        """What happened to this attempt, in its reservation's timeline."""
+    def add_to_timeline(self, kind: str, actor: object, note: str = "", **data) -> None:
+        """What happened to this attempt, in its reservation's timeline (`actor` as named by
+        its `str`)."""
         ReservationEvent.objects.create(
             reservation_id=self.reservation_id,
             kind=kind,
-            actor=actor,
+            actor=str(actor),
             note=note,
             data={"intent": self.pk, "provider": self.provider, **data},
         )

@@ -8,6 +8,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from payments.services.reconciliation import payments_reconcile_stale
+from tenants.actors import Actor
 from tenants.models import Operator
 
 
@@ -15,7 +16,8 @@ from tenants.models import Operator
 def reconcile_operator(schema_name: str) -> int:
     with schema_context(schema_name):
         return payments_reconcile_stale(
-            older_than=timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
+            actor=Actor.system("reconciliation"),
+            older_than=timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES),
         )
 
 

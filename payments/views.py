@@ -15,6 +15,7 @@ from payments.providers import ProviderNotConfigured, payment_options, provider_
 from payments.providers.base import CheckoutUrls, InvalidSignature, ProviderError
 from payments.services.checkout import PaymentNotPossible, payment_start
 from payments.services.webhooks import payment_apply_webhook, webhook_reject, webhook_seen
+from tenants.actors import Actor, client_scope
 
 
 def _reservation(code: str) -> Reservation:
@@ -38,7 +39,13 @@ def pay(request: HttpRequest, code: str) -> HttpResponse:
         notification=request.build_absolute_uri(reverse("payments:webhook", args=[provider])),
     )
     try:
-        intent = payment_start(reservation=reservation, provider=provider, method=method, urls=urls)
+        intent = payment_start(
+            reservation=reservation,
+            provider=provider,
+            method=method,
+            urls=urls,
+            actor=Actor.traveller(client_scope(request)),
+        )
     except PaymentNotPossible:
         messages.error(request, _("This reservation can no longer be paid."))
         return redirect(reservation)

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from audit.services import audit_record
+from tenants.actors import STAFF, SYSTEM, Actor, actor_require
 from tenants.models import Domain, Membership, Operator, Role, StaffUser
 
 
@@ -22,9 +23,12 @@ def operator_create(
     brand_name: str = "",
     accent_colour: str = "#0f766e",
     logo_url: str = "",
+    actor: Actor,
 ) -> Operator:
     """Create an operator ready to sell: its schema (cloned from the template schema, which is
-    far faster than running every migration) and its primary domain, in one transaction."""
+    far faster than running every migration) and its primary domain, in one transaction. The
+    platform provisions operators (the system), never an operator's own staff."""
+    actor_require(actor, SYSTEM)
     operator = Operator(
         schema_name=schema_name,
         name=name,
@@ -114,11 +118,13 @@ def staff_user_upsert(*, sub: str, email: str, name: str) -> StaffUser:
 
 
 def membership_grant(
-    *, operator: Operator, sub: str, email: str, role: str, name: str = "", actor: str = "system"
+    *, operator: Operator, sub: str, email: str, role: str, actor: Actor, name: str = ""
 ) -> Membership:
     """Give the staff user `sub` (created if new) the `role` at `operator`, replacing the role
-    they had there, and record it in the operator's audit log. Their e-mail and name are
-    refreshed from the provider at each sign-in."""
+    they had there, and record it in the operator's audit log (an owner of the operator, or
+    the system: provisioning, `manage.py add_staff`). Their e-mail and name are refreshed
+    from the provider at each sign-in."""
+    actor_require(actor, STAFF, SYSTEM, role=Role.OWNER)
     role = Role(role)
     if operator.schema_name == get_public_schema_name():
         raise ValueError("the platform's own site has no backoffice")
@@ -131,21 +137,22 @@ def membership_grant(
         )
         with schema_context(operator.schema_name):
             audit_record(
-                actor=actor, action="member_granted", target=user.email, data={"role": role}
+                actor=str(actor), action="member_granted", target=user.email, data={"role": role}
             )
     return membership
 
 
-def membership_revoke(*, operator: Operator, membership_id: int, by: StaffUser) -> Membership:
-    """End a member's access to `operator` (never one's own: an operator keeps an owner), and
-    record it in the operator's audit log."""
+def membership_revoke(*, operator: Operator, membership_id: int, actor: Actor) -> Membership:
+    """End a member's access to `operator` (an owner of it; never their own access, so an
+    operator keeps an owner), and record it in the operator's audit log."""
+    actor_require(actor, STAFF, role=Role.OWNER)
     with transaction.atomic():
         membership = Membership.objects.select_related("user").get(
             pk=membership_id, operator=operator
         )
-        if membership.user_id == by.pk:
+        if membership.user_id == actor.membership.user_id:
             raise ValueError("staff cannot remove their own access")
         membership.delete()
         with schema_context(operator.schema_name):
-            audit_record(actor=by.email, action="member_removed", target=membership.user.email)
+            audit_record(actor=str(actor), action="member_removed", target=membership.user.email)
     return membership

@@ -24,7 +24,7 @@ from project.logging import MissingTemplateVariable
 from tenants.models import Operator
 from tenants.services import operator_create
 from tests import factories
-from tests.factories import ALPHA_HOST, BETA_HOST
+from tests.factories import ALPHA_HOST, BETA_HOST, SYSTEM
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -115,6 +115,7 @@ def django_db_setup(
         assert connection.settings_dict["NAME"].startswith("test_")
         call_command("refresh_tenant_template")
         operator_create(
+            actor=SYSTEM,
             schema_name="alpha",
             name="Alpha Expeditions",
             domain=ALPHA_HOST,
@@ -123,6 +124,7 @@ def django_db_setup(
             locale="es",
         )
         operator_create(
+            actor=SYSTEM,
             schema_name="beta",
             name="Beta Aventuras",
             domain=BETA_HOST,

@@ -16,6 +16,8 @@ from booking.catalogue import RateSpec, activity_upsert
 from booking.models import Activity, Rate, Reservation, Slot
 from booking.services import Contact, PricedLine, reservation_hold
 from payments.models import PaymentIntent
+from tenants.actors import Actor
+from tenants.models import Membership, Operator, Role, StaffUser
 
 ALPHA_HOST = "alpha.localhost"
 BETA_HOST = "beta.localhost"
@@ -33,6 +35,32 @@ BETA_SECRETS = {
     "stripe": {"secret_key": "sk_test_beta", "webhook_secrets": ["whsec_beta"]},
     "mercadopago": {"access_token": "TEST-beta-token", "webhook_secret": "mp-beta-secret"},
 }
+
+
+# Who acts (every service that changes data names its actor)
+
+SYSTEM = Actor.system("test")
+
+
+def traveller(scope: str = "client-1") -> Actor:
+    """A traveller's browser; `hold` holds seats for the scope "client-1" by default."""
+    return Actor.traveller(scope)
+
+
+def provider(name: str = "stripe webhook") -> Actor:
+    """A provider's verified word (a webhook, or its API's answer)."""
+    return Actor.provider(name)
+
+
+def staff(role: str = Role.OWNER, email: str | None = None, operator: Operator | None = None):
+    """A staff member of `operator` (by default the one whose schema is in use) with `role`,
+    as a view hands it to a service after checking the membership (nothing is written)."""
+    from django.db import connection
+
+    operator = operator or Operator.objects.get(schema_name=connection.schema_name)
+    email = email or f"{role}@{operator.schema_name}.example"
+    user = StaffUser(sub=email, email=email)
+    return Actor.staff(Membership(user=user, operator=operator, role=role))
 
 
 # Booking
@@ -53,7 +81,7 @@ def activity(slug: str = "boat", **overrides) -> Activity:
             RateSpec("child", "Child", 5_000_00, max_per_booking=10),
         ],
     } | overrides
-    return activity_upsert(**fields)
+    return activity_upsert(actor=SYSTEM, **fields)
 
 
 def slot(
@@ -82,7 +110,7 @@ def hold(
         slot_id=departure.pk,
         lines=[PricedLine(rate=adult_rate(departure), quantity=seats)],
         contact=Contact(name="Ana Viajera", email="ana@example.com"),
-        client_scope=scope,
+        actor=Actor.traveller(scope),
         language="es",
         now=now,
         **kwargs,

@@ -29,7 +29,6 @@ def activity_list(request: HttpRequest) -> HttpResponse:
                 min_per_booking=form.cleaned_data["min_per_booking"],
                 max_per_booking=form.cleaned_data["max_per_booking"],
                 actor=actor(request),
-                staff=request.membership,
             )
             messages.success(request, _("Price of %(rate)s saved.") % {"rate": rate})
             return after_action(request, request.path)

@@ -74,7 +74,6 @@ def departures_create(request: HttpRequest) -> HttpResponse:
             times=data["times"],
             capacity=data["capacity"],
             actor=actor(request),
-            staff=request.membership,
         )
         messages.success(
             request,
@@ -110,7 +109,6 @@ def departure_detail(request: HttpRequest, slot_id: int) -> HttpResponse:
                         slot_id=slot.pk,
                         capacity=form.cleaned_data["capacity"],
                         actor=actor(request),
-                        staff=request.membership,
                     )
                     messages.success(request, _("Capacity changed."))
                     return after_action(request, request.path)
@@ -120,7 +118,6 @@ def departure_detail(request: HttpRequest, slot_id: int) -> HttpResponse:
                     slot_id=slot.pk,
                     is_open="reopen" in request.POST,
                     actor=actor(request),
-                    staff=request.membership,
                 )
                 return after_action(request, request.path)
         except BookingError as exc:

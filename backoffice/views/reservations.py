@@ -90,14 +90,12 @@ def _act(request: HttpRequest, reservation: Reservation) -> HttpResponse | None:
     who = actor(request)
     try:
         if "resend" in request.POST:
-            reservation_resend_confirmation(
-                reservation_id=reservation.pk, actor=who, staff=request.membership
-            )
+            reservation_resend_confirmation(reservation_id=reservation.pk, actor=who)
             messages.success(request, _("The confirmation will be sent again."))
         elif "reconcile" in request.POST:
             membership_require(request.user, request.tenant, Role.MANAGER)
             intent = get_object_or_404(reservation.payment_intents, pk=request.POST["reconcile"])
-            payment_reconcile(intent_id=intent.pk, actor=who, staff=request.membership)
+            payment_reconcile(intent_id=intent.pk, actor=who)
             messages.success(request, _("The provider was asked; the answer is in the timeline."))
         elif "cancel" in request.POST:
             membership_require(request.user, request.tenant, Role.MANAGER)
@@ -105,7 +103,6 @@ def _act(request: HttpRequest, reservation: Reservation) -> HttpResponse | None:
                 reservation_id=reservation.pk,
                 actor=who,
                 note=request.POST.get("note", ""),
-                staff=request.membership,
             )
             messages.success(request, _("Reservation cancelled; its seats are free again."))
         elif "refund" in request.POST:
@@ -120,7 +117,6 @@ def _act(request: HttpRequest, reservation: Reservation) -> HttpResponse | None:
                 actor=who,
                 reason=form.cleaned_data["reason"],
                 amount=to_minor(form.cleaned_data["amount"], intent.currency),
-                staff=request.membership,
             )
             messages.success(
                 request, _("Refund requested; it is confirmed when the provider says so.")

@@ -30,7 +30,7 @@ def team(request: HttpRequest) -> HttpResponse:
             )
             try:
                 membership_revoke(
-                    operator=request.tenant, membership_id=membership.pk, by=request.user
+                    operator=request.tenant, membership_id=membership.pk, actor=actor(request)
                 )
             except ValueError:
                 messages.error(request, _("You cannot remove yourself."))

@@ -55,9 +55,7 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and "reprocess" in request.POST:
         membership_require(request.user, request.tenant, Role.MANAGER)
         try:
-            event = webhook_reprocess(
-                event_pk=event.pk, actor=actor(request), staff=request.membership
-            )
+            event = webhook_reprocess(event_pk=event.pk, actor=actor(request))
             messages.success(
                 request,
                 _("Processed again: %(outcome)s.") % {"outcome": event.get_outcome_display()},
@@ -83,7 +81,7 @@ def anomaly_list(request: HttpRequest) -> HttpResponse:
         anomaly = get_object_or_404(
             Anomaly, pk=request.POST.get("resolve"), resolved_at__isnull=True
         )
-        anomaly_resolve(anomaly_id=anomaly.pk, actor=actor(request), staff=request.membership)
+        anomaly_resolve(anomaly_id=anomaly.pk, actor=actor(request))
         return after_action(request, request.path)
     anomalies = Anomaly.objects.select_related("reservation", "intent").order_by(
         "resolved_at", "-created_at"

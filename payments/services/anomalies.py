@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from booking.models import ReservationEvent
 from payments.models import Anomaly, PaymentIntent, WebhookEvent
-from tenants.models import Membership, Role
-from tenants.permissions import staff_may
+from tenants.actors import STAFF, Actor, actor_require
+from tenants.models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -31,19 +31,19 @@ def anomaly_raise(
     return anomaly
 
 
-def anomaly_resolve(*, anomaly_id: int, actor: str, staff: Membership | None = None) -> Anomaly:
+def anomaly_resolve(*, anomaly_id: int, actor: Actor) -> Anomaly:
     """Staff dealt with it (refunded, honoured the booking...): recorded with who and when."""
-    staff_may(staff, Role.MANAGER)
+    actor_require(actor, STAFF, role=Role.MANAGER)
     with transaction.atomic():
         anomaly = Anomaly.objects.select_for_update(no_key=True).get(
             pk=anomaly_id, resolved_at__isnull=True
         )
-        anomaly.resolved_at, anomaly.resolved_by = timezone.now(), actor
+        anomaly.resolved_at, anomaly.resolved_by = timezone.now(), str(actor)
         anomaly.save(update_fields=["resolved_at", "resolved_by"])
         ReservationEvent.objects.create(
             reservation_id=anomaly.reservation_id,
             kind="anomaly_resolved",
-            actor=actor,
+            actor=str(actor),
             data={"anomaly": anomaly.kind},
         )
     return anomaly

@@ -8,6 +8,7 @@ from booking.models import Reservation
 from payments.models import PaymentIntent
 from payments.providers import provider_for
 from payments.providers.base import CheckoutUrls, ProviderError
+from tenants.actors import TRAVELLER, Actor, actor_require
 
 S = PaymentIntent.Status
 
@@ -17,16 +18,18 @@ class PaymentNotPossible(BookingError):
 
 
 def payment_start(
-    *, reservation: Reservation, provider: str, method: str, urls: CheckoutUrls
+    *, reservation: Reservation, provider: str, method: str, urls: CheckoutUrls, actor: Actor
 ) -> PaymentIntent:
     """Open a payment attempt at the provider for a held reservation and return it, with the
     checkout URL or the Pix code to show. Earlier open attempts are cancelled at their
-    provider first, so the traveller cannot pay twice.
+    provider first, so the traveller cannot pay twice. Any traveller with the reservation's
+    code may pay it (a payment link can be passed on); the code is unguessable.
 
     The intent row is committed before the provider call (which carries the intent's own
     idempotency key), then updated under its lock.
     Raises PaymentNotPossible, ProviderError.
     """
+    actor_require(actor, TRAVELLER)
     if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed():
         raise PaymentNotPossible()
     for earlier in reservation.payment_intents.open():
@@ -60,5 +63,5 @@ def payment_start(
         if intent.status == S.CREATED:
             intent.transition_to(S.PENDING)
         intent.save()
-        intent.add_to_timeline("payment_started", "traveller", method=method)
+        intent.add_to_timeline("payment_started", actor, method=method)
     return intent

@@ -10,17 +10,16 @@ from booking.errors import IllegalTransition
 from payments.models import PaymentIntent, Refund
 from payments.providers import provider_for
 from payments.providers.base import ProviderError
-from tenants.models import Membership, Role
-from tenants.permissions import staff_may
+from tenants.actors import STAFF, Actor, actor_require
+from tenants.models import Role
 
 
 def refund_request(
     *,
     intent_id: int,
     amount: int,
-    actor: str,
+    actor: Actor,
     reason: str = "",
-    staff: Membership | None = None,
 ) -> Refund:
     """Ask the provider to refund `amount` of a paid intent. The refund is confirmed (and a
     full refund releases the seats) when the provider's webhook says so.
@@ -28,7 +27,7 @@ def refund_request(
     Locks: the intent row while checking what is left to refund and recording the request.
     Raises IllegalTransition, ProviderError; PermissionDenied for staff below owner.
     """
-    staff_may(staff, Role.OWNER)
+    actor_require(actor, STAFF, role=Role.OWNER)
     with transaction.atomic():
         intent = PaymentIntent.objects.locked().get(pk=intent_id)
         requested = sum(
@@ -37,7 +36,7 @@ def refund_request(
         if amount <= 0 or amount > intent.refundable_amount - requested:
             raise IllegalTransition("nothing left to refund for that amount")
         refund = Refund.objects.create(
-            intent=intent, amount=amount, requested_by=actor, reason=reason
+            intent=intent, amount=amount, requested_by=str(actor), reason=reason
         )
         intent.add_to_timeline("refund_requested", actor, note=reason, amount=amount)
     try:

@@ -21,6 +21,7 @@ from payments.models import Anomaly, Method, PaymentIntent, Refund, WebhookEvent
 from payments.providers.base import PaymentState, RefundState, WebhookFacts
 from payments.services.anomalies import anomaly_raise
 from payments.services.refunds import refunds_settle
+from tenants.actors import PROVIDER, Actor, actor_require
 
 S = PaymentIntent.Status
 Outcome = WebhookEvent.Outcome
@@ -31,7 +32,7 @@ def intent_apply_facts(
 ) -> str:
     """What a verified webhook says about a locked intent: a refund's fate, or the state of
     the provider's payment. Returns the webhook's outcome."""
-    actor = f"{intent.provider} webhook"
+    actor = Actor.provider(f"{intent.provider} webhook")
     if facts.refund is not None:
         return _apply_refund(intent, facts.refund, actor=actor, now=now)
     if facts.state is None:
@@ -43,13 +44,15 @@ def intent_apply_state(
     intent: PaymentIntent,
     state: PaymentState,
     *,
-    actor: str,
+    actor: Actor,
     webhook: WebhookEvent | None = None,
     now: datetime | None = None,
 ) -> str:
-    """Move a locked intent (and its reservation) toward the provider's state. Returns the
+    """Move a locked intent (and its reservation) toward the provider's state, as the
+    provider's own word (`actor`: a verified webhook, or its API's answer). Returns the
     outcome. Never moves a terminal state back; a success for a closed intent is kept as an
     anomaly for staff."""
+    actor_require(actor, PROVIDER)
     now = now or timezone.now()
     if state.payment_id and not intent.provider_payment_id:
         intent.provider_payment_id = state.payment_id
@@ -84,7 +87,7 @@ def _apply_success(
     intent: PaymentIntent,
     state: PaymentState,
     *,
-    actor: str,
+    actor: Actor,
     webhook: WebhookEvent | None,
     now: datetime,
 ) -> str:
@@ -140,7 +143,7 @@ def _apply_success(
     return Outcome.APPLIED
 
 
-def _apply_refund(intent: PaymentIntent, fact: RefundState, *, actor: str, now: datetime) -> str:
+def _apply_refund(intent: PaymentIntent, fact: RefundState, *, actor: Actor, now: datetime) -> str:
     """The provider's word on one refund we asked for: failed, or given back."""
     refund = intent.refunds.filter(
         Q(provider_refund_id=fact.refund_id) | Q(pk=fact.our_id or 0)
@@ -163,7 +166,7 @@ def _apply_refund(intent: PaymentIntent, fact: RefundState, *, actor: str, now: 
 
 
 def _apply_refunded_amount(
-    intent: PaymentIntent, refunded: int, *, actor: str, now: datetime
+    intent: PaymentIntent, refunded: int, *, actor: Actor, now: datetime
 ) -> str:
     """The provider says `refunded` in all was given back. Only ever grows; a full refund
     releases the reservation's seats."""

@@ -19,8 +19,8 @@ from payments.models import WEBHOOK_EVENT_UNIQUE, PaymentIntent, WebhookEvent, W
 from payments.providers import provider_for
 from payments.providers.base import VerifiedWebhook, WebhookFacts
 from payments.services.transitions import intent_apply_facts
-from tenants.models import Membership, Role
-from tenants.permissions import staff_may
+from tenants.actors import STAFF, Actor, actor_require
+from tenants.models import Role
 
 logger = logging.getLogger(__name__)
 Outcome = WebhookEvent.Outcome
@@ -139,12 +139,10 @@ def _record_failure(provider: str, webhook: VerifiedWebhook, exc: Exception, now
         )
 
 
-def webhook_reprocess(
-    *, event_pk: int, actor: str, staff: Membership | None = None
-) -> WebhookEvent:
+def webhook_reprocess(*, event_pk: int, actor: Actor) -> WebhookEvent:
     """Staff re-processing of a failed event: its stored body was verified when it arrived;
     the provider is asked again where the event carries no state (Mercado Pago)."""
-    staff_may(staff, Role.MANAGER)
+    actor_require(actor, STAFF, role=Role.MANAGER)
     event = WebhookEvent.objects.get(pk=event_pk)
     if event.outcome != Outcome.FAILED:
         raise IllegalTransition("only a failed webhook can be processed again")
@@ -169,7 +167,8 @@ def webhook_reprocess(
 
 
 def webhook_reject(*, provider: str, reason: str, remote_addr: str | None, body: bytes) -> None:
-    """A webhook that failed verification: logged, never applied."""
+    """A webhook that failed verification: logged for the on-call engineer, never applied.
+    Its sender is unknown, which is the point: it acts on nothing but this log."""
     WebhookRejection.objects.create(
         provider=provider,
         reason=reason[:240],

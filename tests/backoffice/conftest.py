@@ -8,7 +8,7 @@ from django.test import Client
 
 from tenants.models import Operator, Role
 from tenants.services import membership_grant
-from tests.factories import ALPHA_HOST, BETA_HOST
+from tests.factories import ALPHA_HOST, BETA_HOST, SYSTEM
 
 
 @pytest.fixture
@@ -17,7 +17,11 @@ def staff(alpha):
 
     def signed_in(role: str = Role.OWNER, host: str = ALPHA_HOST) -> Client:
         membership = membership_grant(
-            operator=alpha, sub=f"alpha-{role}", email=f"{role}@alpha.example", role=role
+            actor=SYSTEM,
+            operator=alpha,
+            sub=f"alpha-{role}",
+            email=f"{role}@alpha.example",
+            role=role,
         )
         client = Client(HTTP_HOST=host, HTTP_ACCEPT_LANGUAGE="en")
         client.force_login(membership.user)
@@ -33,7 +37,7 @@ def beta_owner(alpha) -> Client:
 
     beta = Operator.objects.get(schema_name="beta")
     membership = membership_grant(
-        operator=beta, sub="beta-owner", email="owner@beta.example", role=Role.OWNER
+        actor=SYSTEM, operator=beta, sub="beta-owner", email="owner@beta.example", role=Role.OWNER
     )
     client = Client(HTTP_HOST=BETA_HOST, HTTP_ACCEPT_LANGUAGE="en")
     with tenant_context(beta):

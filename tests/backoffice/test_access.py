@@ -8,7 +8,7 @@ from django.test import Client
 from payments.models import WebhookEvent
 from tenants.models import Operator, Role, StaffUser
 from tenants.services import membership_grant
-from tests.factories import ALPHA_HOST, BETA_HOST, hold
+from tests.factories import ALPHA_HOST, BETA_HOST, SYSTEM, hold
 
 ROLES = [Role.AGENT, Role.MANAGER, Role.OWNER]
 
@@ -113,7 +113,7 @@ def test_anonymous_staff_are_sent_to_sign_in(world):
 def test_a_member_of_another_operator_is_refused_on_every_page(alpha, world):
     beta = Operator.objects.get(schema_name="beta")
     membership = membership_grant(
-        operator=beta, sub="beta-owner", email="owner@beta.example", role=Role.OWNER
+        actor=SYSTEM, operator=beta, sub="beta-owner", email="owner@beta.example", role=Role.OWNER
     )
     client = Client(HTTP_HOST=ALPHA_HOST, HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(membership.user)  # signed in on Alpha's site, member of Beta only
@@ -130,7 +130,7 @@ def test_another_operators_object_ids_are_not_found(alpha, world):
 
     beta = Operator.objects.get(schema_name="beta")
     membership = membership_grant(
-        operator=beta, sub="beta-owner", email="owner@beta.example", role=Role.OWNER
+        actor=SYSTEM, operator=beta, sub="beta-owner", email="owner@beta.example", role=Role.OWNER
     )
     slot, code, event = world["slot"].pk, world["reservation"].code, world["event"].pk
     client = Client(HTTP_HOST=BETA_HOST, HTTP_ACCEPT_LANGUAGE="en")

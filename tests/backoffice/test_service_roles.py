@@ -11,15 +11,17 @@ from payments.services.anomalies import anomaly_resolve
 from payments.services.reconciliation import payment_reconcile
 from payments.services.refunds import refund_request
 from payments.services.webhooks import webhook_reprocess
+from tenants.actors import Actor
 from tenants.models import Operator, Role
 from tenants.services import membership_grant
-from tests.factories import hold
+from tests.factories import SYSTEM, hold
 
 
 @pytest.fixture
 def member(alpha):
     def make(role, operator=None):
         return membership_grant(
+            actor=SYSTEM,
             operator=operator or alpha,
             sub=f"svc-{role}-{operator}",
             email=f"{role}@svc.example",
@@ -54,23 +56,22 @@ def calls(objects, staff):
     rate = slot.activity.rates.first()
     return {
         Role.MANAGER: [
-            lambda: slot_set_capacity(slot_id=slot.pk, capacity=9, actor="x", staff=staff),
-            lambda: slot_set_open(slot_id=slot.pk, is_open=False, actor="x", staff=staff),
+            lambda: slot_set_capacity(slot_id=slot.pk, capacity=9, actor=Actor.staff(staff)),
+            lambda: slot_set_open(slot_id=slot.pk, is_open=False, actor=Actor.staff(staff)),
             lambda: rate_set_price(
                 rate_id=rate.pk,
                 amount=1,
                 min_per_booking=0,
                 max_per_booking=3,
-                actor="x",
-                staff=staff,
+                actor=Actor.staff(staff),
             ),
-            lambda: reservation_cancel(reservation_id=reservation.pk, actor="x", staff=staff),
-            lambda: payment_reconcile(intent_id=intent.pk, actor="x", staff=staff),
-            lambda: webhook_reprocess(event_pk=event.pk, actor="x", staff=staff),
-            lambda: anomaly_resolve(anomaly_id=anomaly.pk, actor="x", staff=staff),
+            lambda: reservation_cancel(reservation_id=reservation.pk, actor=Actor.staff(staff)),
+            lambda: payment_reconcile(intent_id=intent.pk, actor=Actor.staff(staff)),
+            lambda: webhook_reprocess(event_pk=event.pk, actor=Actor.staff(staff)),
+            lambda: anomaly_resolve(anomaly_id=anomaly.pk, actor=Actor.staff(staff)),
         ],
         Role.OWNER: [
-            lambda: refund_request(intent_id=intent.pk, amount=10, actor="x", staff=staff),
+            lambda: refund_request(intent_id=intent.pk, amount=10, actor=Actor.staff(staff)),
         ],
     }
 
@@ -102,6 +103,6 @@ def test_agents_may_resend_confirmations(member, objects):
     reservation.status = "paid"
     reservation.save()
     reservation_resend_confirmation(
-        reservation_id=reservation.pk, actor="x", staff=member(Role.AGENT)
+        reservation_id=reservation.pk, actor=Actor.staff(member(Role.AGENT))
     )
     assert reservation.events.filter(kind="confirmation_resent").exists()

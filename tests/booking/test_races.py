@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 from booking.errors import IdempotencyKeyInUse, NotEnoughSeats
 from booking.models import Reservation, ReservationLine
 from booking.services import IdempotencyClaim, reservations_expire_overdue
-from tests.factories import hold
+from tests.factories import SYSTEM, hold, provider, traveller
 
 pytestmark = pytest.mark.xdist_group("races")
 
@@ -66,7 +66,7 @@ def test_expiry_racing_new_holds_keeps_the_count_exact(committed):
 
     def work(index: int):
         if index < 4:
-            return reservations_expire_overdue(now=now)
+            return reservations_expire_overdue(actor=SYSTEM, now=now)
         return hold(slot, 1, scope=f"new-{index}", now=now)
 
     outcomes = committed.run_concurrently(24, work)
@@ -107,9 +107,13 @@ def test_holds_cancellations_and_payments_racing_on_one_departure_keep_the_count
 
     def work(index: int):
         if index < 6:
-            return reservation_cancel(reservation_id=earlier[index].pk, actor="race")
+            return reservation_cancel(
+                reservation_id=earlier[index].pk, actor=traveller(f"early-{index}")
+            )
         if index < 12:
-            return reservation_confirm_payment(reservation_id=earlier[index].pk, actor="race")
+            return reservation_confirm_payment(
+                reservation_id=earlier[index].pk, actor=provider("race")
+            )
         return hold(slot, 2, scope=f"late-{index}")
 
     outcomes = committed.run_concurrently(30, work)

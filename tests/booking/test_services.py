@@ -19,7 +19,7 @@ from booking.services import (
     reservation_price,
     reservations_expire_overdue,
 )
-from tests.factories import hold
+from tests.factories import SYSTEM, hold, traveller
 
 
 def test_hold_takes_seats_and_records_a_held_reservation(make_slot):
@@ -109,7 +109,7 @@ def test_price_needs_at_least_one_passenger(make_activity):
 def test_cancel_releases_the_seats_once(make_slot):
     slot = make_slot(capacity=4)
     reservation = hold(slot, 3)
-    reservation_cancel(reservation_id=reservation.pk, actor="traveller")
+    reservation_cancel(reservation_id=reservation.pk, actor=traveller())
 
     slot.refresh_from_db()
     reservation.refresh_from_db()
@@ -117,7 +117,7 @@ def test_cancel_releases_the_seats_once(make_slot):
     assert reservation.status == Reservation.Status.CANCELLED
     assert reservation.events.last().kind == ReservationEvent.Kind.CANCELLED
     with pytest.raises(IllegalTransition):
-        reservation_cancel(reservation_id=reservation.pk, actor="traveller")
+        reservation_cancel(reservation_id=reservation.pk, actor=traveller())
     slot.refresh_from_db()
     assert slot.taken == 0
 
@@ -128,7 +128,7 @@ def test_expiry_releases_only_overdue_holds(make_slot):
     old = hold(slot, 2, now=now - timedelta(minutes=16))
     fresh = hold(slot, 3, now=now)
 
-    assert reservations_expire_overdue(now=now) == 1
+    assert reservations_expire_overdue(actor=SYSTEM, now=now) == 1
 
     slot.refresh_from_db()
     old.refresh_from_db()
@@ -137,16 +137,16 @@ def test_expiry_releases_only_overdue_holds(make_slot):
     assert old.status == Reservation.Status.EXPIRED
     assert old.hold_expires_at is None
     assert fresh.status == Reservation.Status.HELD
-    assert reservations_expire_overdue(now=now) == 0
+    assert reservations_expire_overdue(actor=SYSTEM, now=now) == 0
 
 
 def test_an_expired_hold_cannot_be_cancelled(make_slot):
     slot = make_slot()
     now = timezone.now()
     reservation = hold(slot, 1, now=now - timedelta(hours=1))
-    reservations_expire_overdue(now=now)
+    reservations_expire_overdue(actor=SYSTEM, now=now)
     with pytest.raises(IllegalTransition):
-        reservation_cancel(reservation_id=reservation.pk, actor="traveller")
+        reservation_cancel(reservation_id=reservation.pk, actor=traveller())
 
 
 def test_the_database_refuses_overselling_even_without_the_service(make_slot):

@@ -12,7 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from booking.errors import IllegalTransition, NotEnoughSeats
 from booking.models import Reservation, ReservationLine, Slot
 from booking.services import reservation_cancel, reservations_expire_overdue
-from tests.factories import hold
+from tests.factories import SYSTEM, hold, traveller
 
 
 def test_random_hold_expire_cancel_sequences_keep_seats_exact(make_slot):
@@ -39,7 +39,7 @@ def test_random_hold_expire_cancel_sequences_keep_seats_exact(make_slot):
         @rule(minutes=st.integers(min_value=1, max_value=20))
         def time_passes_and_holds_expire(self, minutes):
             self.now += timedelta(minutes=minutes)
-            reservations_expire_overdue(now=self.now)
+            reservations_expire_overdue(actor=SYSTEM, now=self.now)
 
         @rule(data=st.data())
         def cancel_one(self, data):
@@ -48,7 +48,7 @@ def test_random_hold_expire_cancel_sequences_keep_seats_exact(make_slot):
             reservation_id = data.draw(st.sampled_from(self.codes))
             was_held = Reservation.objects.get(pk=reservation_id).status == "held"
             try:
-                reservation_cancel(reservation_id=reservation_id, actor="test", now=self.now)
+                reservation_cancel(reservation_id=reservation_id, actor=traveller(), now=self.now)
             except IllegalTransition:
                 assert not was_held
             else:

@@ -9,6 +9,8 @@ from booking.models import Reservation, Slot
 from payments.models import Anomaly, PaymentIntent, Refund, WebhookEvent
 from payments.services.reconciliation import payment_reconcile
 from payments.services.refunds import refund_request
+from tenants.models import Role
+from tests.factories import staff
 
 pytestmark = pytest.mark.xdist_group("races")
 S = PaymentIntent.Status
@@ -155,7 +157,10 @@ def test_reconciliation_asks_the_provider_when_no_webhook_came(paying):
     with tenant_context(paying.committed.operator):
         intent = latest_intent(reservation)
         assert intent.status == S.PENDING
-        assert payment_reconcile(intent_id=intent.pk, actor="staff@alpha") == "applied"
+        assert (
+            payment_reconcile(intent_id=intent.pk, actor=staff(Role.MANAGER, "staff@alpha"))
+            == "applied"
+        )
         intent.refresh_from_db()
         assert intent.status == S.SUCCEEDED
         reservation.refresh_from_db()
@@ -184,7 +189,7 @@ def test_partial_then_full_refund_confirmed_by_webhooks_releases_the_seats(payin
         first = refund_request(
             intent_id=intent.pk,
             amount=intent.amount // 4,
-            actor="owner@alpha",
+            actor=staff(Role.OWNER, "owner@alpha"),
             reason="one traveller cancelled",
         )
     paying.wait_for(lambda: Refund.objects.get(pk=first.pk).status == "succeeded")
@@ -193,7 +198,9 @@ def test_partial_then_full_refund_confirmed_by_webhooks_releases_the_seats(payin
 
     with tenant_context(paying.committed.operator):
         refund_request(
-            intent_id=intent.pk, amount=intent.amount - intent.amount // 4, actor="owner@alpha"
+            intent_id=intent.pk,
+            amount=intent.amount - intent.amount // 4,
+            actor=staff(Role.OWNER, "owner@alpha"),
         )
     paying.wait_for(lambda: PaymentIntent.objects.get(pk=intent.pk).status == S.REFUNDED)
     assert paying.fresh(reservation).status == "refunded"

@@ -12,6 +12,7 @@ from outbox.models import OutboxMessage
 from payments.models import Anomaly, PaymentIntent
 from payments.providers.base import PaymentState
 from payments.services.transitions import intent_apply_state
+from tests.factories import provider
 
 S = PaymentIntent.Status
 TERMINAL = {S.FAILED, S.CANCELLED, S.EXPIRED, S.REFUNDED}
@@ -65,7 +66,7 @@ def test_random_provider_states_never_reach_a_forbidden_state(make_intent, seque
         intent = make_intent(status=S.PENDING)
         history = [intent.status]
         for state in sequence:
-            intent_apply_state(intent, state, actor="test")
+            intent_apply_state(intent, state, actor=provider("test"))
             intent.refresh_from_db()
             if intent.status != history[-1]:
                 assert intent.status in PaymentIntent.TRANSITIONS[history[-1]]
@@ -84,7 +85,9 @@ def test_random_provider_states_never_reach_a_forbidden_state(make_intent, seque
 def test_a_success_pays_the_reservation_and_writes_the_confirmation_to_the_outbox(make_intent):
     intent = make_intent()
     outcome = intent_apply_state(
-        intent, PaymentState(status=S.SUCCEEDED, payment_id="pi_9"), actor="stripe webhook"
+        intent,
+        PaymentState(status=S.SUCCEEDED, payment_id="pi_9"),
+        actor=provider("stripe webhook"),
     )
     intent.refresh_from_db()
     reservation = intent.reservation
@@ -100,7 +103,9 @@ def test_a_success_pays_the_reservation_and_writes_the_confirmation_to_the_outbo
 
 def test_a_success_for_a_failed_intent_is_an_anomaly_and_pays_nothing(make_intent):
     intent = make_intent(status=S.FAILED)
-    outcome = intent_apply_state(intent, PaymentState(status=S.SUCCEEDED), actor="stripe webhook")
+    outcome = intent_apply_state(
+        intent, PaymentState(status=S.SUCCEEDED), actor=provider("stripe webhook")
+    )
     intent.refresh_from_db()
     intent.reservation.refresh_from_db()
     assert outcome == "anomaly"
@@ -117,7 +122,7 @@ def test_a_paid_amount_that_differs_is_an_anomaly(make_intent):
     outcome = intent_apply_state(
         intent,
         PaymentState(status=S.SUCCEEDED, amount=1, currency=intent.currency),
-        actor="stripe webhook",
+        actor=provider("stripe webhook"),
     )
     intent.refresh_from_db()
     assert outcome == "anomaly"
@@ -127,7 +132,9 @@ def test_a_paid_amount_that_differs_is_an_anomaly(make_intent):
 
 def test_a_declined_card_in_a_hosted_checkout_leaves_the_attempt_open(make_intent):
     intent = make_intent()
-    intent_apply_state(intent, PaymentState(status=S.FAILED, declined=True), actor="webhook")
+    intent_apply_state(
+        intent, PaymentState(status=S.FAILED, declined=True), actor=provider("webhook")
+    )
     intent.refresh_from_db()
     assert intent.status == S.PENDING
     assert intent.declined_at is not None
@@ -136,6 +143,8 @@ def test_a_declined_card_in_a_hosted_checkout_leaves_the_attempt_open(make_inten
 
 def test_a_rejected_pix_fails_the_attempt(make_intent):
     intent = make_intent(method="pix", provider="mercadopago")
-    intent_apply_state(intent, PaymentState(status=S.FAILED, declined=True), actor="webhook")
+    intent_apply_state(
+        intent, PaymentState(status=S.FAILED, declined=True), actor=provider("webhook")
+    )
     intent.refresh_from_db()
     assert intent.status == S.FAILED

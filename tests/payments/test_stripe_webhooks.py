@@ -12,7 +12,7 @@ from booking.models import Reservation, Slot
 from booking.services import reservations_expire_overdue
 from outbox.models import OutboxMessage
 from payments.models import Anomaly, PaymentIntent, WebhookEvent, WebhookRejection
-from tests.factories import ALPHA_HOST, checkout_session, hold, post_stripe, stripe_event
+from tests.factories import ALPHA_HOST, SYSTEM, checkout_session, hold, post_stripe, stripe_event
 
 S = PaymentIntent.Status
 
@@ -181,7 +181,7 @@ def test_an_expired_session_closes_the_attempt(hook, make_intent):
 
 def test_a_late_payment_takes_the_seats_again_when_they_are_free(hook, make_intent):
     intent = make_intent()
-    reservations_expire_overdue(now=timezone.now() + timedelta(hours=1))
+    reservations_expire_overdue(actor=SYSTEM, now=timezone.now() + timedelta(hours=1))
     slot = Slot.objects.get(pk=intent.reservation.slot_id)
     assert slot.taken == 0
 
@@ -197,7 +197,7 @@ def test_a_late_payment_takes_the_seats_again_when_they_are_free(hook, make_inte
 
 def test_a_late_payment_without_seats_goes_to_the_staff_queue(hook, make_intent):
     intent = make_intent()
-    reservations_expire_overdue(now=timezone.now() + timedelta(hours=1))
+    reservations_expire_overdue(actor=SYSTEM, now=timezone.now() + timedelta(hours=1))
     slot = Slot.objects.get(pk=intent.reservation.slot_id)
     hold(slot, 4, scope="someone-else")
 

@@ -9,7 +9,7 @@ from booking.models import Reservation
 from payments.models import PaymentIntent, WebhookEvent
 from payments.services import webhooks
 from payments.services.webhooks import webhook_reprocess
-from tests.factories import ALPHA_HOST, checkout_session, post_stripe, stripe_event
+from tests.factories import ALPHA_HOST, checkout_session, post_stripe, staff, stripe_event
 
 
 @pytest.fixture
@@ -54,14 +54,14 @@ def test_staff_can_process_a_failed_event_again(operator_secrets, make_intent, b
     post_stripe(client, stripe_event("checkout.session.completed", checkout_session(intent)))
     recorded = WebhookEvent.objects.get()
 
-    event = webhook_reprocess(event_pk=recorded.pk, actor="owner@alpha")
+    event = webhook_reprocess(event_pk=recorded.pk, actor=staff(email="owner@alpha"))
 
     assert event.outcome == "applied"
     reservation = Reservation.objects.get(pk=intent.reservation_id)
     assert reservation.status == "paid"
     assert reservation.events.get(kind="webhook_reprocessed").actor == "owner@alpha"
     with pytest.raises(IllegalTransition):
-        webhook_reprocess(event_pk=recorded.pk, actor="owner@alpha")
+        webhook_reprocess(event_pk=recorded.pk, actor=staff(email="owner@alpha"))
 
 
 def test_only_the_event_key_makes_a_duplicate_another_integrity_error_is_a_failure(

@@ -33,7 +33,7 @@ from tenants.auth import StaffOIDCBackend
 from tenants.models import Membership, Operator, Role, StaffUser
 from tenants.permissions import membership_require, staff_required
 from tenants.services import membership_grant
-from tests.factories import ALPHA_HOST, BETA_HOST
+from tests.factories import ALPHA_HOST, BETA_HOST, SYSTEM
 
 OWNER, MANAGER, AGENT, OUTSIDER = DEMO_STAFF
 ANY_PASSWORD = "whatever-you-like"
@@ -173,7 +173,9 @@ def test_sign_in_goes_to_the_provider_with_nonce_and_pkce(oidc, alpha_operator):
 
 
 def test_anonymous_backoffice_visit_is_sent_to_sign_in_and_brought_back(oidc, alpha_operator):
-    membership_grant(operator=alpha_operator, sub=AGENT.sub, email=AGENT.email, role="agent")
+    membership_grant(
+        actor=SYSTEM, operator=alpha_operator, sub=AGENT.sub, email=AGENT.email, role="agent"
+    )
     client = staff_client(ALPHA_HOST)
 
     response = client.get("/backoffice/")
@@ -210,6 +212,7 @@ def test_first_sign_in_creates_the_user_and_refuses_without_membership(oidc, alp
 
 def test_member_signs_in_and_is_updated_from_the_provider_each_time(oidc, alpha_operator):
     membership_grant(
+        actor=SYSTEM,
         operator=alpha_operator,
         sub=MANAGER.sub,
         email="old@example.com",
@@ -240,7 +243,9 @@ def test_member_signs_in_and_is_updated_from_the_provider_each_time(oidc, alpha_
 
 
 def test_member_of_alpha_is_refused_at_beta(oidc, alpha_operator, beta):
-    membership_grant(operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner")
+    membership_grant(
+        actor=SYSTEM, operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner"
+    )
     browser = ProviderBrowser()
     alpha_client, beta_client = staff_client(ALPHA_HOST), staff_client(BETA_HOST)
 
@@ -260,7 +265,7 @@ def test_member_of_alpha_is_refused_at_beta(oidc, alpha_operator, beta):
 
 def test_inactive_user_is_refused_even_with_a_membership(oidc, alpha_operator):
     membership = membership_grant(
-        operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner"
+        actor=SYSTEM, operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner"
     )
     StaffUser.objects.filter(pk=membership.user_id).update(is_active=False)
 
@@ -271,7 +276,7 @@ def test_inactive_user_is_refused_even_with_a_membership(oidc, alpha_operator):
 
 def test_deactivating_a_user_ends_their_sessions(oidc, alpha_operator):
     membership = membership_grant(
-        operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner"
+        actor=SYSTEM, operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner"
     )
     client = staff_client(ALPHA_HOST)
     assert sign_in(client, OWNER.sub).status_code == 302
@@ -283,7 +288,7 @@ def test_deactivating_a_user_ends_their_sessions(oidc, alpha_operator):
 
 def test_removed_membership_gets_the_no_access_page_with_a_sign_out_button(oidc, alpha_operator):
     membership = membership_grant(
-        operator=alpha_operator, sub=AGENT.sub, email=AGENT.email, role="agent"
+        actor=SYSTEM, operator=alpha_operator, sub=AGENT.sub, email=AGENT.email, role="agent"
     )
     client = staff_client(ALPHA_HOST)
     assert sign_in(client, AGENT.sub).status_code == 302
@@ -298,7 +303,9 @@ def test_removed_membership_gets_the_no_access_page_with_a_sign_out_button(oidc,
 
 
 def test_replayed_callback_is_refused(oidc, alpha_operator):
-    membership_grant(operator=alpha_operator, sub=AGENT.sub, email=AGENT.email, role="agent")
+    membership_grant(
+        actor=SYSTEM, operator=alpha_operator, sub=AGENT.sub, email=AGENT.email, role="agent"
+    )
     client = staff_client(ALPHA_HOST)
     start = client.get("/backoffice/login/")
     back = ProviderBrowser().until_back_at(start["Location"], ALPHA_HOST, AGENT.sub)
@@ -362,7 +369,9 @@ def test_forged_id_token_is_refused_before_any_claim_is_used(
     oidc, alpha_operator, monkeypatch, forge
 ):
     """The provider's real answer, with its ID token swapped for a forged one on the way."""
-    membership_grant(operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner")
+    membership_grant(
+        actor=SYSTEM, operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner"
+    )
     genuine_get_token = StaffOIDCBackend.get_token
 
     def tampered_get_token(self, payload):
@@ -382,7 +391,9 @@ def test_forged_id_token_is_refused_before_any_claim_is_used(
 
 
 def test_token_from_another_issuer_is_refused(oidc, settings, alpha_operator):
-    membership_grant(operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner")
+    membership_grant(
+        actor=SYSTEM, operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner"
+    )
     settings.OIDC_OP_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/another-pool"
     client = staff_client(ALPHA_HOST)
 
@@ -394,7 +405,9 @@ def test_token_from_another_issuer_is_refused(oidc, settings, alpha_operator):
 
 
 def test_sign_out_ends_both_sessions(oidc, alpha_operator):
-    membership_grant(operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner")
+    membership_grant(
+        actor=SYSTEM, operator=alpha_operator, sub=OWNER.sub, email=OWNER.email, role="owner"
+    )
     browser = ProviderBrowser()
     client = staff_client(ALPHA_HOST)
     assert sign_in(client, OWNER.sub, browser=browser).status_code == 302
@@ -522,7 +535,7 @@ def _request(operator: Operator, user, *, htmx: bool = False):
 )
 def test_staff_required_checks_the_role_here(alpha_operator, role, page, status):
     membership = membership_grant(
-        operator=alpha_operator, sub="s", email="s@example.com", role=role
+        actor=SYSTEM, operator=alpha_operator, sub="s", email="s@example.com", role=role
     )
 
     response = page(_request(alpha_operator, membership.user))
@@ -541,13 +554,15 @@ def test_staff_required_owner_only(alpha_operator):
 
     for role, status in [("agent", 403), ("manager", 403), ("owner", 200)]:
         membership = membership_grant(
-            operator=alpha_operator, sub="s", email="s@example.com", role=role
+            actor=SYSTEM, operator=alpha_operator, sub="s", email="s@example.com", role=role
         )
         assert owners_page(_request(alpha_operator, membership.user)).status_code == status
 
 
 def test_staff_required_refuses_a_member_of_another_operator(alpha_operator, beta):
-    membership = membership_grant(operator=beta, sub="s", email="s@example.com", role="owner")
+    membership = membership_grant(
+        actor=SYSTEM, operator=beta, sub="s", email="s@example.com", role="owner"
+    )
 
     response = agents_page(_request(alpha_operator, membership.user))
 
@@ -572,8 +587,12 @@ def test_staff_required_refuses_an_unknown_role_at_import_time():
 
 
 def test_membership_require_for_services(alpha_operator, beta):
-    agent = membership_grant(operator=alpha_operator, sub="a", email="a@example.com", role="agent")
-    owner = membership_grant(operator=alpha_operator, sub="o", email="o@example.com", role="owner")
+    agent = membership_grant(
+        actor=SYSTEM, operator=alpha_operator, sub="a", email="a@example.com", role="agent"
+    )
+    owner = membership_grant(
+        actor=SYSTEM, operator=alpha_operator, sub="o", email="o@example.com", role="owner"
+    )
 
     assert membership_require(agent.user, alpha_operator, "agent") == agent
     assert membership_require(owner.user, alpha_operator, Role.MANAGER) == owner

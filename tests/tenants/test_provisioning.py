@@ -11,6 +11,7 @@ from django_tenants.utils import schema_context
 from booking.models import Activity
 from tenants.models import Domain, Operator
 from tenants.services import operator_create, tenant_template_refresh
+from tests.factories import SYSTEM
 
 
 def schema_shape(schema: str) -> set[tuple[str, ...]]:
@@ -36,6 +37,7 @@ def schema_shape(schema: str) -> set[tuple[str, ...]]:
 @pytest.mark.django_db(transaction=False)
 def test_a_new_operator_is_a_clone_of_the_template_with_the_same_names():
     operator = operator_create(
+        actor=SYSTEM,
         schema_name="gamma",
         name="Gamma Trips",
         domain="gamma.localhost",
@@ -63,6 +65,7 @@ def test_the_template_holds_every_tenant_migration(db):
 def test_operator_create_refuses_bad_input_and_writes_nothing(db):
     with pytest.raises(ValidationError) as refused:
         operator_create(
+            actor=SYSTEM,
             schema_name="delta",
             name="Delta",
             domain="alpha.localhost",
@@ -71,7 +74,7 @@ def test_operator_create_refuses_bad_input_and_writes_nothing(db):
         )
     assert set(refused.value.message_dict) >= {"time_zone", "accent_colour"}
     with pytest.raises(ValidationError, match="already exists"):
-        operator_create(schema_name="delta", name="Delta", domain="alpha.localhost")
+        operator_create(actor=SYSTEM, schema_name="delta", name="Delta", domain="alpha.localhost")
     assert not Operator.objects.filter(schema_name="delta").exists()
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'delta'")

@@ -9,11 +9,13 @@ from django_tenants.utils import tenant_context
 
 from booking.catalogue import RateSpec, activity_upsert, slots_create_recurring
 from emulators.oidc import DEMO_STAFF
+from tenants.actors import Actor
 from tenants.models import Domain
 from tenants.services import membership_grant, operator_create
 
 DEMO_DOMAIN = "demo.localhost"
 EVERY_DAY = {0, 1, 2, 3, 4, 5, 6}
+SEED = Actor.system("demo seed")
 
 
 def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
@@ -23,6 +25,7 @@ def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
         return amount // price_divisor
 
     beagle = activity_upsert(
+        actor=SEED,
         slug="beagle-channel",
         name="Navegación por el Canal Beagle",
         summary="Faro Les Eclaireurs, Isla de los Lobos e Isla de Pájaros en catamarán.",
@@ -42,6 +45,7 @@ def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
         position=1,
     )
     glacier = activity_upsert(
+        actor=SEED,
         slug="glaciar-martial",
         name="Trekking al Glaciar Martial",
         summary="Caminata guiada de dificultad media con vistas a la bahía de Ushuaia.",
@@ -56,6 +60,7 @@ def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
         position=2,
     )
     penguins = activity_upsert(
+        actor=SEED,
         slug="pinguinera",
         name="Pingüinera de Isla Martillo",
         summary="Navegación y caminata entre pingüinos de Magallanes y papúa.",
@@ -73,6 +78,7 @@ def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
     today = timezone.localdate()
     last = today + timedelta(days=60)
     slots_create_recurring(
+        actor=SEED,
         activity=beagle,
         first_day=today,
         last_day=last,
@@ -81,6 +87,7 @@ def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
         capacity=40,
     )
     slots_create_recurring(
+        actor=SEED,
         activity=glacier,
         first_day=today,
         last_day=last,
@@ -89,6 +96,7 @@ def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
         capacity=8,
     )
     slots_create_recurring(
+        actor=SEED,
         activity=penguins,
         first_day=today,
         last_day=last,
@@ -132,6 +140,7 @@ class Command(BaseCommand):
                 domain.tenant
                 if domain
                 else operator_create(
+                    actor=SEED,
                     schema_name=demo["schema_name"],
                     name=demo["name"],
                     domain=demo["domain"],
@@ -147,6 +156,7 @@ class Command(BaseCommand):
             for account in DEMO_STAFF:
                 if account.role:
                     membership_grant(
+                        actor=SEED,
                         operator=operator,
                         sub=account.sub,
                         email=account.email,

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
+from tenants.actors import Actor
 from tenants.models import Operator, Role
 from tenants.services import membership_grant
 
@@ -36,7 +37,7 @@ class Command(BaseCommand):
             email=options["email"],
             role=options["role"],
             name=options["name"],
-            actor="manage.py add_staff",
+            actor=Actor.system("manage.py add_staff"),
         )
         self.stdout.write(
             f"{membership.user.email} ({membership.user.sub}) is {membership.role} "

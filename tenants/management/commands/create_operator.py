@@ -3,6 +3,7 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from tenants.actors import Actor
 from tenants.models import CURRENCIES
 from tenants.services import operator_create
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             operator = operator_create(
+                actor=Actor.system("manage.py create_operator"),
                 schema_name=options["schema_name"],
                 name=options["name"],
                 domain=options["domain"],
