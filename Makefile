@@ -9,6 +9,11 @@ DATABASE_URL := postgres://postgres@127.0.0.1:5544/booking
 endif
 export DATABASE_URL
 
+# The Makefile is the developer's door: it opts in to the relaxed development settings
+# (production, the default, refuses to start without its secrets). DJANGO_DEVELOPMENT=0 wins.
+DJANGO_DEVELOPMENT ?= 1
+export DJANGO_DEVELOPMENT
+
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py

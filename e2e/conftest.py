@@ -288,3 +288,22 @@ def browser_context_args(browser_context_args: dict) -> dict:
     # English pages: locators follow the source strings while translations are in progress.
     # A test that wants another language switches it on the page, as a traveller does.
     return {**browser_context_args, "locale": "en-US"}
+
+
+@pytest.fixture(autouse=True)
+def no_content_security_policy_violations(request):
+    """Every page a test opens keeps to the Content-Security-Policy: a blocked script, style
+    or inline handler would break a page silently for travellers, so it fails the test."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield
+    assert violations == []

@@ -1,11 +1,16 @@
 """Settings, read from the environment (in production, filled from AWS Secrets Manager).
 
-Nothing secret has a value here. Development and tests run with `DJANGO_DEBUG=1`-style
-defaults only where they are harmless: a throwaway secret key kept under var/.
+Production is the default, and fails closed: a process without its secret key, allowed hosts,
+a real e-mail backend and a Huey broker refuses to start, with one line saying what is
+missing. Development, the tests and the demo opt in to relaxed settings explicitly with
+`DJANGO_DEVELOPMENT=1` (the Makefile sets it; the tests use `project.settings_test`): a
+throwaway secret key kept under var/, e-mail printed to the console, a file queue, cookies
+over plain http. Nothing secret has a value here.
 """
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -31,15 +36,46 @@ def _development_secret_key() -> str:
     return path.read_text().strip()
 
 
-DEBUG = env_bool("DJANGO_DEBUG", default=False)
-PRODUCTION = env_bool("DJANGO_PRODUCTION", default=False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
-    None if PRODUCTION else _development_secret_key()
-)
-if not SECRET_KEY:
-    raise RuntimeError("DJANGO_SECRET_KEY must be set in production")
+DEVELOPMENT = env_bool("DJANGO_DEVELOPMENT", default=False)
+PRODUCTION = not DEVELOPMENT
 
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", ".localhost,127.0.0.1").split(",")
+
+def _refuse_to_start(missing: list[str]) -> None:
+    """One line on stderr and exit 1: a production process never runs half-configured."""
+    if missing:
+        sys.exit(
+            "andes-booking: refusing to start with production settings: "
+            + "; ".join(missing)
+            + " (development, tests and the demo set DJANGO_DEVELOPMENT=1)"
+        )
+
+
+_refuse_to_start(
+    [
+        reason
+        for reason, wanted in [
+            ("set DJANGO_SECRET_KEY", not os.environ.get("DJANGO_SECRET_KEY")),
+            ("set DJANGO_ALLOWED_HOSTS", not os.environ.get("DJANGO_ALLOWED_HOSTS")),
+            (
+                "set EMAIL_BACKEND to a real backend (django_ses.SESBackend)",
+                not os.environ.get("EMAIL_BACKEND")
+                or any(
+                    f".{kind}." in os.environ["EMAIL_BACKEND"]
+                    for kind in ("console", "locmem", "dummy", "filebased")
+                ),
+            ),
+            ("set REDIS_URL (the Huey broker)", not os.environ.get("REDIS_URL")),
+            ("unset DJANGO_DEBUG", env_bool("DJANGO_DEBUG")),
+        ]
+        if PRODUCTION and wanted
+    ]
+)
+
+DEBUG = DEVELOPMENT and env_bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _development_secret_key()
+ALLOWED_HOSTS = os.environ.get(
+    "DJANGO_ALLOWED_HOSTS", ".localhost,127.0.0.1" if DEVELOPMENT else ""
+).split(",")
 
 SHARED_APPS = [
     "django_tenants",
@@ -62,7 +98,7 @@ TENANT_APPS = [
     "backoffice",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
-if not PRODUCTION:
+if DEVELOPMENT:
     INSTALLED_APPS.append("demo")  # `seed_demo`: development, tests and the demo only
 
 TENANT_MODEL = "tenants.Operator"
@@ -81,6 +117,7 @@ PUBLIC_DOMAINS = os.environ.get("PUBLIC_DOMAINS", "localhost,127.0.0.1").split("
 MIDDLEWARE = [
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "project.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tenants.middleware.OperatorLocaleMiddleware",
@@ -126,7 +163,32 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+# Production runs behind a TLS-terminating load balancer that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+SECURE_SSL_REDIRECT = PRODUCTION
+# Kubernetes probes reach the pods over plain http, inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+# Operators' domains are their own: the platform does not ask browsers to preload them.
+SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = ["security.W021"]  # the preload warning, for the reason above
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy, set on every response by project.security: scripts only from our
+# own origin (htmx is vendored), no plugins, no framing. Inline styles are allowed: the
+# operator's accent colour and a chart's bar widths are style attributes, always escaped.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: https:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", _("Spanish")), ("pt-br", _("Portuguese (Brazil)")), ("en", _("English"))]
@@ -137,7 +199,7 @@ TIME_ZONE = "UTC"
 
 STATIC_URL = "/static/"
 # collectstatic writes here for production images; development serves from the finders.
-STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else None
+STATIC_ROOT = os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles") if PRODUCTION else None
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

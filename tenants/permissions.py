@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from tenants.auth import provider_logout_url
@@ -79,6 +80,12 @@ def staff_required(
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = checked(request, *args, **kwargs)
+            # Staff pages and exports carry customers' data: never kept by any cache.
+            add_never_cache_headers(response)
+            return response
+
+        def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             user = request.user
             if not user.is_authenticated:
                 if getattr(request, "htmx", False):

@@ -30,7 +30,7 @@ SERVICE_MODULES = [
 # Public functions of those modules that take no actor, and why.
 WITHOUT_ACTOR = {
     "reservation_price": "pure: prices passenger counts, writes nothing",
-    "public_site_ensure": "run by migrations for the platform's own site",
+    "public_site_ensure": "run by `make migrate`: the platform's own site and domains",
     "tenant_template_refresh": "run by `make migrate`: the schema new operators are cloned from",
     "staff_user_upsert": "called at sign-in with the claims of a verified ID token",
     "webhook_seen": "a read",
