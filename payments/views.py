@@ -12,7 +12,12 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from booking.models import Reservation
 from payments.models import Method, Provider
 from payments.providers import ProviderNotConfigured, payment_options, provider_for
-from payments.providers.base import CheckoutUrls, InvalidSignature, ProviderError
+from payments.providers.base import (
+    CheckoutUrls,
+    InvalidWebhook,
+    MalformedWebhook,
+    ProviderError,
+)
 from payments.services.checkout import PaymentNotPossible, payment_start
 from payments.services.webhooks import payment_apply_webhook, webhook_reject, webhook_seen
 from tenants.actors import Actor, client_scope
@@ -103,29 +108,36 @@ def confirmed(request: HttpRequest, code: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def webhook(request: HttpRequest, provider: str) -> HttpResponse:
-    """Verified before anything is parsed; deduplicated by the provider's event id; applied
-    in one transaction. 400 for a bad signature, 2xx for a duplicate, 503 when the provider
-    must retry (its API did not answer our question)."""
+    """Verified before anything is parsed; recorded once per key made of signed or re-fetched
+    facts; applied in one transaction. 400 for a bad signature or a body not in the provider's
+    format (logged as rejected), 2xx for a duplicate, 503 when the provider must retry (its
+    API did not answer our question)."""
     if provider not in Provider.values:
         raise Http404
     body = request.body
     try:
         gateway = provider_for(provider)
         verified = gateway.verify_webhook(body, request.headers, request.GET)
-    except (InvalidSignature, ProviderNotConfigured) as exc:
+        if verified.event_id and webhook_seen(provider=provider, event_id=verified.event_id):
+            return JsonResponse({"received": True, "duplicate": True})
+        facts = gateway.webhook_facts(verified)
+    except (InvalidWebhook, ProviderNotConfigured) as exc:
         webhook_reject(
             provider=provider,
             reason=str(exc) or type(exc).__name__,
             remote_addr=request.META.get("REMOTE_ADDR"),
             body=body,
         )
-        return HttpResponseBadRequest("invalid signature")
-    if webhook_seen(provider=provider, event_id=verified.event_id):
-        return JsonResponse({"received": True, "duplicate": True})
-    try:
-        facts = gateway.webhook_facts(verified)
+        malformed = isinstance(exc, MalformedWebhook)
+        return HttpResponseBadRequest("malformed webhook" if malformed else "invalid signature")
     except ProviderError:
         return HttpResponse("provider unavailable, retry later", status=503)
+    if not facts.event_id:  # nothing we record (a topic we never asked to be told about)
+        return JsonResponse({"received": True, "duplicate": False, "outcome": "ignored"})
+    if facts.event_id != verified.event_id and webhook_seen(
+        provider=provider, event_id=facts.event_id
+    ):
+        return JsonResponse({"received": True, "duplicate": True})
     event, new = payment_apply_webhook(provider=provider, webhook=verified, facts=facts)
     return JsonResponse(
         {"received": True, "duplicate": not new, "outcome": event.outcome if event else "duplicate"}

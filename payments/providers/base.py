@@ -11,8 +11,18 @@ class ProviderError(Exception):
     """The provider refused or could not be reached."""
 
 
-class InvalidSignature(Exception):
+class InvalidWebhook(Exception):
+    """A webhook we cannot take: refused with 400 and logged (WebhookRejection), nothing
+    applied."""
+
+
+class InvalidSignature(InvalidWebhook):
     """The webhook is not from the provider (or not for this operator): nothing is trusted."""
+
+
+class MalformedWebhook(InvalidWebhook):
+    """Validly signed, but not in the provider's format (not a JSON object, no data, an id
+    that is not one): nothing in it is read further."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,9 @@ class PaymentState:
     amount_refunded: int = 0
     declined: bool = False
     detail: str = ""
+    # The provider's id of this try at paying (Stripe's charge, Mercado Pago's payment): a
+    # decline is recorded once per attempt, however often it is told.
+    attempt: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,10 @@ class RefundState:
 
 @dataclass(frozen=True)
 class VerifiedWebhook:
-    """A webhook whose signature was verified; `payload` is now trusted."""
+    """A webhook whose signature was verified and whose shape was checked. `event_id` is the
+    provider's own event id where the signature covers it (Stripe signs the whole body);
+    empty where only the provider's API can say what the webhook is about (Mercado Pago signs
+    only `data.id`: the body, its `id` included, is read but not trusted)."""
 
     event_id: str
     event_type: str
@@ -67,10 +83,22 @@ class VerifiedWebhook:
 
 @dataclass(frozen=True)
 class WebhookFacts:
-    """What a verified webhook says, found before the transaction that applies it: which of
-    our intents it is about, and the state of the provider's object."""
+    """What a verified webhook says, found before the transaction that applies it.
 
+    `event_id` is the key the webhook is recorded and deduplicated by (DESIGN.md, invariant
+    3), made of signed or re-fetched facts only: Stripe's signed event id; for Mercado Pago
+    the signed payment id with the status and last update its API returned. Empty: nothing
+    to record (a Mercado Pago topic we never ask the API about).
+
+    Our intent is the one that stored the provider's object id (`reference`: Stripe's
+    Checkout Session; else `payment_id`), or the one the provider's API itself names
+    (`intent_id`: Mercado Pago's re-fetched external_reference). `intent_hint` (Stripe's
+    metadata, which anyone with the account can set) only has to agree with what was found:
+    if it does not, nothing is applied."""
+
+    event_id: str = ""
     intent_id: int | None = None
+    intent_hint: int | None = None
     reference: str = ""
     payment_id: str = ""
     state: PaymentState | None = None

@@ -1,7 +1,7 @@
 """Mercado Pago: Checkout Pro preferences, and Pix through the Payments API. Notifications
 carry only an id: verified with the SDK's validator, then the payment is fetched."""
 
-import json
+import re
 from datetime import timedelta
 
 import mercadopago
@@ -17,10 +17,12 @@ from mercadopago.webhook import InvalidWebhookSignatureError, WebhookSignatureVa
 from booking.money import to_major, to_minor
 from payments.credentials import MercadoPagoCredentials
 from payments.models import Method, PaymentIntent, Provider, Refund
+from payments.providers import payload as read
 from payments.providers.base import (
     Checkout,
     CheckoutUrls,
     InvalidSignature,
+    MalformedWebhook,
     PaymentState,
     ProviderError,
     RefundState,
@@ -32,6 +34,9 @@ S = PaymentIntent.Status
 MP_API = "https://api.mercadopago.com"
 SIGNATURE_TOLERANCE_SECONDS = 300
 PIX_LIFETIME = timedelta(minutes=30)
+# Mercado Pago's payment ids are numbers; a signed data.id that is not one is never fetched.
+PAYMENT_ID = re.compile(r"[0-9]{1,20}")
+KEY_PART = re.compile(r"[^A-Za-z0-9_.:+\-]")
 # What a call to Mercado Pago raises when it did not get an answer we can use.
 UNREACHABLE = (OSError, MercadoPagoError)
 
@@ -49,10 +54,11 @@ def external_reference(intent: PaymentIntent) -> str:
     return f"{connection.schema_name}:{intent.pk}"
 
 
-def intent_id_from_reference(reference: str | None) -> int | None:
+def intent_id_from_reference(reference: object) -> int | None:
     """Only references made for this operator's schema are ours."""
-    schema, _, intent_id = (reference or "").rpartition(":")
-    return int(intent_id) if schema == connection.schema_name and intent_id.isdigit() else None
+    schema, _, intent_id = (reference if isinstance(reference, str) else "").rpartition(":")
+    ours = schema == connection.schema_name and read.OUR_ID.fullmatch(intent_id)
+    return int(intent_id) if ours else None
 
 
 def payment_state(payment: dict) -> PaymentState:
@@ -78,6 +84,7 @@ def payment_state(payment: dict) -> PaymentState:
         amount_refunded=refunded,
         declined=declined,
         detail=payment.get("status_detail") or "",
+        attempt=str(payment.get("id") or ""),
     )
 
 
@@ -210,8 +217,9 @@ class MercadoPagoProvider:
         )
 
     def verify_webhook(self, body: bytes, headers, query) -> VerifiedWebhook:
-        """x-signature over `id:<data.id>;request-id:<x-request-id>;ts:<ts>;`. The body is not
-        signed, so its data.id must be the signed one."""
+        """x-signature over `id:<data.id>;request-id:<x-request-id>;ts:<ts>;`. Nothing else is
+        signed: the body is read only where it agrees with the signed data.id, and never
+        names the notification (see `webhook_facts`)."""
         data_id = query.get("data.id")
         try:
             WebhookSignatureValidator.validate(
@@ -221,26 +229,56 @@ class MercadoPagoProvider:
                 self.credentials.webhook_secret,
                 tolerance_seconds=SIGNATURE_TOLERANCE_SECONDS,
             )
-            payload = json.loads(body)
-        except (InvalidWebhookSignatureError, ValueError) as exc:
+        except InvalidWebhookSignatureError as exc:
             raise InvalidSignature(str(exc)) from exc
-        if not data_id or str((payload.get("data") or {}).get("id")) != data_id:
-            raise InvalidSignature("the body's data.id is not the signed one")
-        event_id = str(payload.get("id") or f"{payload.get('action')}:{data_id}")
+        if not data_id:
+            raise InvalidSignature("no data.id was signed")
+        payload = read.json_object(body)
+        body_id = read.mapping(payload, "data").get("id")
+        if isinstance(body_id, bool) or not isinstance(body_id, str | int):
+            raise MalformedWebhook("the body's data.id is missing")
+        if str(body_id) != data_id:
+            raise MalformedWebhook("the body's data.id is not the signed one")
+        topic = read.text(payload, "type", required=False)
+        if topic == "payment" and not PAYMENT_ID.fullmatch(data_id):
+            raise MalformedWebhook("the signed data.id is not a payment id")
         return VerifiedWebhook(
-            event_id=event_id,
-            event_type=payload.get("action") or payload.get("type") or "unknown",
+            event_id="",
+            event_type=read.text(payload, "action", required=False) or topic or "unknown",
             raw_body=body.decode(),
             payload=payload,
         )
 
     def webhook_facts(self, webhook: VerifiedWebhook) -> WebhookFacts:
-        """Only `approved`, read from the payment itself, means paid."""
+        """Only the payment itself, fetched from the API, is trusted: its state (only
+        `approved` means paid), which of our intents it belongs to (its external_reference)
+        and the key the notification is recorded by: the payment's id with its status, amount
+        refunded and last update. The same state told again, by a redelivery or by a replay
+        with another body, is the same record; a new state is a new one."""
         if webhook.payload.get("type") != "payment":
-            return WebhookFacts()
-        payment = self._payment(webhook.payload["data"]["id"])
+            return WebhookFacts()  # we only ask for payments' notifications: nothing to record
+        payment_id = str(webhook.payload["data"]["id"])
+        payment = self._payment(payment_id)
+        try:
+            if str(payment["id"]) != payment_id:
+                raise ProviderError(f"asked for payment {payment_id}, got {payment['id']}")
+            state = payment_state(payment)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise ProviderError(f"Mercado Pago answered an unreadable payment: {exc!r}") from exc
         return WebhookFacts(
+            event_id=notification_key(payment, state),
             intent_id=intent_id_from_reference(payment.get("external_reference")),
-            payment_id=str(payment["id"]),
-            state=payment_state(payment),
+            payment_id=state.payment_id,
+            state=state,
         )
+
+
+def notification_key(payment: dict, state: PaymentState) -> str:
+    """payment:<id>:<status>:<refunded in minor units>:<date_last_updated>, as the API says."""
+    parts = [
+        str(payment["id"]),
+        str(payment.get("status") or ""),
+        str(state.amount_refunded),
+        str(payment.get("date_last_updated") or ""),
+    ]
+    return ":".join(["payment", *(KEY_PART.sub("", part)[:60] for part in parts)])

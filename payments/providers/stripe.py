@@ -1,6 +1,5 @@
 """Stripe: Checkout Sessions for cards, and Pix for BRL. Webhooks verified by the SDK."""
 
-import json
 from datetime import timedelta
 
 import stripe
@@ -9,6 +8,7 @@ from django.utils import timezone
 
 from payments.credentials import StripeCredentials
 from payments.models import Method, PaymentIntent, Provider, Refund
+from payments.providers import payload as read
 from payments.providers.base import (
     Checkout,
     CheckoutUrls,
@@ -122,59 +122,110 @@ class StripeProvider:
         )
 
     def verify_webhook(self, body: bytes, headers, query) -> VerifiedWebhook:
-        """Any of the operator's webhook secrets (two during a rotation), 300 s tolerance."""
+        """Any of the operator's webhook secrets (two during a rotation), 300 s tolerance; then
+        the event's envelope: an object with an id, a type and `data.object`."""
         header = headers.get("Stripe-Signature", "")
         for secret in self.credentials.webhook_secrets:
             try:
                 stripe.WebhookSignature.verify_header(
                     body.decode(), header, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
                 )
-                payload = json.loads(body)
             except (stripe.SignatureVerificationError, ValueError):
                 continue
-            return VerifiedWebhook(
-                event_id=payload["id"],
-                event_type=payload["type"],
-                raw_body=body.decode(),
-                payload=payload,
-            )
-        raise InvalidSignature("no valid Stripe signature for this operator")
+            break
+        else:
+            raise InvalidSignature("no valid Stripe signature for this operator")
+        payload = read.json_object(body)
+        event_id = read.text(payload, "id", pattern=read.OBJECT_ID)
+        event_type = read.text(payload, "type")
+        read.mapping(read.mapping(payload, "data"), "object")
+        return VerifiedWebhook(
+            event_id=event_id, event_type=event_type, raw_body=body.decode(), payload=payload
+        )
 
     def webhook_facts(self, webhook: VerifiedWebhook) -> WebhookFacts:
         """The event carries its object as it was when the event happened; with the intent's
-        one-way state machine, that decides out-of-order deliveries correctly."""
+        one-way state machine, that decides out-of-order deliveries correctly. The intent is
+        found by the object's id that it stored; the metadata only has to agree."""
         event_type = webhook.event_type
         obj = webhook.payload["data"]["object"]
-        metadata = obj.get("metadata") or {}
-        intent_id = int(metadata["intent_id"]) if metadata.get("intent_id") else None
+        facts = {"event_id": webhook.event_id}
         if event_type.startswith("checkout.session."):
-            state = session_state(obj)
+            session = _read_session(obj)
+            state = session_state(session)
             if event_type == "checkout.session.async_payment_failed":
                 state = PaymentState(
                     status=S.FAILED, payment_id=state.payment_id, detail="async payment failed"
                 )
-            return WebhookFacts(intent_id=intent_id, reference=obj["id"], state=state)
-        if event_type == "payment_intent.payment_failed":
-            error = (obj.get("last_payment_error") or {}).get("message", "")
             return WebhookFacts(
-                intent_id=intent_id,
-                payment_id=obj["id"],
+                **facts,
+                intent_hint=_metadata_id(obj, "intent_id"),
+                reference=session["id"],
+                state=state,
+            )
+        if event_type == "payment_intent.payment_failed":
+            payment_id = read.text(obj, "id", pattern=read.OBJECT_ID)
+            hint = _metadata_id(obj, "intent_id")
+            error = read.mapping(obj, "last_payment_error", required=False) or {}
+            attempt = read.text(error, "charge", pattern=read.OBJECT_ID, required=False)
+            attempt = attempt or read.text(
+                obj, "latest_charge", pattern=read.OBJECT_ID, required=False
+            )
+            return WebhookFacts(
+                **facts,
+                intent_hint=hint,
+                # A PaymentIntent is made when the traveller pays, after our intent stored
+                # its Checkout Session: Stripe says which session it belongs to.
+                reference=self._session_of(payment_id),
+                payment_id=payment_id,
                 state=PaymentState(
                     status=S.FAILED,
-                    payment_id=obj["id"],
+                    payment_id=payment_id,
                     declined=True,
-                    detail=error or "card declined",
+                    detail=read.message(error, "message") or "card declined",
+                    attempt=attempt or "",
                 ),
             )
         if event_type in ("refund.created", "refund.updated"):
+            status = read.text(obj, "status")
             return WebhookFacts(
-                intent_id=intent_id,
-                payment_id=obj.get("payment_intent") or "",
+                **facts,
+                intent_hint=_metadata_id(obj, "intent_id"),
+                payment_id=read.text(obj, "payment_intent", pattern=read.OBJECT_ID, required=False)
+                or "",
                 refund=RefundState(
-                    refund_id=obj["id"],
-                    succeeded=obj["status"] == "succeeded",
-                    failed=obj["status"] in ("failed", "canceled"),
-                    our_id=int(metadata["refund_id"]) if metadata.get("refund_id") else None,
+                    refund_id=read.text(obj, "id", pattern=read.OBJECT_ID),
+                    succeeded=status == "succeeded",
+                    failed=status in ("failed", "canceled"),
+                    our_id=_metadata_id(obj, "refund_id"),
                 ),
             )
-        return WebhookFacts()
+        return WebhookFacts(**facts)
+
+    def _session_of(self, payment_intent_id: str) -> str:
+        """The Checkout Session that made a PaymentIntent, as Stripe's API says ("" for
+        none: a PaymentIntent made elsewhere on the account)."""
+        try:
+            found = self.client.v1.checkout.sessions.list(
+                params={"payment_intent": payment_intent_id, "limit": 1}
+            )
+        except stripe.InvalidRequestError:
+            return ""
+        except stripe.StripeError as exc:
+            raise ProviderError(str(exc)) from exc
+        return found.data[0].id if found.data else ""
+
+
+def _metadata_id(obj: dict, key: str) -> int | None:
+    return read.our_id(read.mapping(obj, "metadata", required=False), key)
+
+
+def _read_session(obj: dict) -> dict:
+    """A Checkout Session as an event carries it, with the fields `session_state` reads."""
+    read.text(obj, "id", pattern=read.OBJECT_ID)
+    read.text(obj, "status")
+    read.text(obj, "payment_status")
+    read.text(obj, "payment_intent", pattern=read.OBJECT_ID, required=False)
+    read.integer(obj, "amount_total", required=False)
+    read.text(obj, "currency", pattern=read.CURRENCY, required=False)
+    return obj

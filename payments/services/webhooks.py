@@ -1,6 +1,12 @@
-"""The webhook record: a verified webhook is stored once per provider event id and applied in
-the same transaction (DESIGN.md, invariants 3 and 4); a duplicate changes nothing; a failed
-application is kept for redelivery or staff; a forgery is rejected and logged.
+"""The webhook record: a verified webhook is stored once per key and applied in the same
+transaction (DESIGN.md, invariants 3 and 4); a duplicate changes nothing; a failed application
+is kept for redelivery or staff; a forgery or a malformed body is rejected and logged.
+
+The key (`WebhookFacts.event_id`) is made only of what the provider signed or its API
+returned: Stripe's event id (Stripe signs the whole event); for Mercado Pago, whose signature
+covers only the payment's id, the payment's id with the status, amount refunded and last
+update that the re-fetch returned. The intent is the one that stored the provider's object id;
+metadata that disagrees with it applies nothing.
 
 Read top-down: `payment_apply_webhook` → `_apply_recorded` (find and lock the intent, apply
 the facts through `transitions`) → on failure `_record_failure`; then the staff's
@@ -42,8 +48,9 @@ def payment_apply_webhook(
     facts: WebhookFacts,
     now: datetime | None = None,
 ) -> tuple[WebhookEvent | None, bool]:
-    """Record a verified webhook and apply it, in one transaction. Returns the event and
-    whether it was applied now; a duplicate (same provider event id) changes nothing.
+    """Record a verified webhook under its key (`facts.event_id`) and apply it, in one
+    transaction. Returns the event and whether it was applied now; a duplicate (same key)
+    changes nothing.
 
     If applying fails, nothing of it is kept but the event itself, recorded as failed (the
     exception goes on, so the provider retries); a redelivery, or staff re-processing it,
@@ -57,7 +64,7 @@ def payment_apply_webhook(
         with transaction.atomic():
             event = WebhookEvent.objects.create(
                 provider=provider,
-                event_id=webhook.event_id,
+                event_id=facts.event_id,
                 event_type=webhook.event_type,
                 raw_body=webhook.raw_body,
                 received_at=now,
@@ -66,9 +73,9 @@ def payment_apply_webhook(
     except Exception as exc:
         if _is_duplicate_event(exc):
             return webhook_apply_again(
-                provider=provider, event_id=webhook.event_id, facts=facts, now=now
+                provider=provider, event_id=facts.event_id, facts=facts, now=now
             )
-        _record_failure(provider, webhook, exc, now)
+        _record_failure(provider, facts.event_id, webhook, exc, now)
         raise
     return event, True
 
@@ -102,6 +109,12 @@ def webhook_apply_again(
 
 def _apply_recorded(event: WebhookEvent, facts: WebhookFacts, now: datetime) -> None:
     intent = _locate_intent(event.provider, facts)
+    if intent is not None and facts.intent_hint not in (None, intent.pk):
+        event.note = (
+            f"the metadata names intent {facts.intent_hint}, but the provider's object belongs "
+            f"to intent {intent.pk}: nothing applied"
+        )
+        intent = None
     if intent is None:
         event.outcome = Outcome.UNMATCHED if facts.state or facts.refund else Outcome.IGNORED
     else:
@@ -112,7 +125,9 @@ def _apply_recorded(event: WebhookEvent, facts: WebhookFacts, now: datetime) -> 
 
 
 def _locate_intent(provider: str, facts: WebhookFacts) -> PaymentIntent | None:
-    """Lock the intent the facts are about (the first lock of the webhook's transaction)."""
+    """Lock the intent the facts are about (the first lock of the webhook's transaction): the
+    one the provider's API names, else the one that stored the provider's object id. Never
+    found by metadata alone."""
     intents = PaymentIntent.objects.locked().filter(provider=provider)
     if facts.intent_id is not None:
         return intents.filter(pk=facts.intent_id).first()
@@ -123,12 +138,14 @@ def _locate_intent(provider: str, facts: WebhookFacts) -> PaymentIntent | None:
     return None
 
 
-def _record_failure(provider: str, webhook: VerifiedWebhook, exc: Exception, now: datetime) -> None:
-    logger.exception("applying %s webhook %s failed", provider, webhook.event_id)
+def _record_failure(
+    provider: str, event_id: str, webhook: VerifiedWebhook, exc: Exception, now: datetime
+) -> None:
+    logger.exception("applying %s webhook %s failed", provider, event_id)
     with transaction.atomic():
         WebhookEvent.objects.update_or_create(
             provider=provider,
-            event_id=webhook.event_id,
+            event_id=event_id,
             defaults={
                 "event_type": webhook.event_type,
                 "raw_body": webhook.raw_body,
@@ -156,7 +173,7 @@ def webhook_reprocess(*, event_pk: int, actor: Actor) -> WebhookEvent:
     try:
         webhook_apply_again(provider=event.provider, event_id=event.event_id, facts=facts)
     except Exception as exc:
-        _record_failure(event.provider, verified, exc, event.received_at)
+        _record_failure(event.provider, event.event_id, verified, exc, event.received_at)
         raise
     event.refresh_from_db()
     if event.intent_id:
@@ -167,12 +184,17 @@ def webhook_reprocess(*, event_pk: int, actor: Actor) -> WebhookEvent:
 
 
 def webhook_reject(*, provider: str, reason: str, remote_addr: str | None, body: bytes) -> None:
-    """A webhook that failed verification: logged for the on-call engineer, never applied.
-    Its sender is unknown, which is the point: it acts on nothing but this log."""
+    """A webhook that failed verification or is not in the provider's format: logged for the
+    on-call engineer, never applied. Its sender is unknown, which is the point: it acts on
+    nothing but this log. Whatever it put in is kept as text PostgreSQL takes (no NUL)."""
     WebhookRejection.objects.create(
         provider=provider,
-        reason=reason[:240],
+        reason=_printable(reason)[:240],
         remote_addr=remote_addr,
-        body_excerpt=body[:2000].decode(errors="replace"),
+        body_excerpt=_printable(body[:2000].decode(errors="replace")),
     )
     logger.warning("rejected %s webhook from %s: %s", provider, remote_addr, reason)
+
+
+def _printable(value: str) -> str:
+    return value.replace("\x00", "\ufffd")

@@ -7,17 +7,33 @@ import time
 import pytest
 from django.test import Client
 
-from payments.models import WebhookEvent, WebhookRejection
-from tests.factories import ALPHA_HOST
+from booking.models import Reservation
+from outbox.models import OutboxMessage
+from payments.models import PaymentIntent, WebhookEvent, WebhookRejection
+from tests.factories import ALPHA_HOST, hold
 from tests.factories import mercadopago_signature as signature
 
+S = PaymentIntent.Status
 
-def notify(client, *, data_id="123", body_id=None, x_signature=None, request_id="req-1"):
+
+def notify(
+    client,
+    *,
+    data_id="123",
+    body_id=None,
+    x_signature=None,
+    request_id="req-1",
+    notification_id=99001,
+    **fields,
+):
+    """A notification as Mercado Pago sends it: only data.id, x-request-id and ts are signed;
+    the body (its own `id` included) is not."""
     body = {
-        "id": 99001,
+        "id": notification_id,
         "type": "payment",
         "action": "payment.updated",
         "data": {"id": body_id or data_id},
+        **fields,
     }
     headers = {"HTTP_X_REQUEST_ID": request_id}
     if x_signature is not False:
@@ -63,3 +79,105 @@ def test_a_signed_notification_whose_payment_cannot_be_fetched_asks_for_a_retry(
     assert response.status_code == 503
     assert not WebhookEvent.objects.exists()
     assert not WebhookRejection.objects.exists()
+
+
+# The record's key comes from signed or re-fetched facts only
+
+
+@pytest.fixture
+def pix_intent(make_intent, make_slot):
+    """Intents paid by Pix (BRL), each with its payment at Mercado Pago."""
+
+    def make(mercadopago_api, reservation=None, **fields):
+        if reservation is None and PaymentIntent.objects.exists():
+            reservation = hold(make_slot(capacity=4), 1)
+        intent = make_intent(
+            reservation, provider="mercadopago", method="pix", currency="BRL", **fields
+        )
+        return intent, mercadopago_api.pix_payment(intent)
+
+    return make
+
+
+def paid(intent) -> bool:
+    intent.refresh_from_db()
+    return intent.status == S.SUCCEEDED and intent.reservation.status == "paid"
+
+
+def test_a_replayed_signature_with_another_body_id_never_suppresses_another_payment(
+    hook, mercadopago_api, pix_intent
+):
+    """The body's own id is not signed: a captured notification replayed with the id Mercado
+    Pago will give its next notification must not make that notification a "duplicate"."""
+    first, first_payment = pix_intent(mercadopago_api)
+    second, second_payment = pix_intent(mercadopago_api)
+    mercadopago_api.settle(first_payment, "approve")
+    mercadopago_api.settle(second_payment, "approve")
+    captured = signature(first_payment, "req-a")
+
+    first_notification = notify(
+        hook, data_id=first_payment, request_id="req-a", x_signature=captured, notification_id=5001
+    )
+    assert first_notification.json()["outcome"] == "applied"
+    for replayed_id in (5002, 5003, "x"):
+        replay = notify(
+            hook,
+            data_id=first_payment,
+            request_id="req-a",
+            x_signature=captured,
+            notification_id=replayed_id,
+            action="payment.created",
+        )
+        assert replay.status_code == 200 and replay.json()["duplicate"] is True
+    assert WebhookEvent.objects.count() == 1
+
+    real = notify(hook, data_id=second_payment, request_id="req-b", notification_id=5002)
+
+    assert real.json() == {"received": True, "duplicate": False, "outcome": "applied"}
+    assert paid(first) and paid(second)
+    assert OutboxMessage.objects.count() == 2
+
+
+def test_each_state_of_a_payment_is_applied_whatever_id_the_body_gives(
+    hook, mercadopago_api, pix_intent
+):
+    intent, payment = pix_intent(mercadopago_api)
+    created = notify(hook, data_id=payment, request_id="req-1", notification_id=7001)
+    assert created.json()["outcome"] == "ignored"  # still pending: nothing to change
+    mercadopago_api.settle(payment, "approve")
+
+    # The same body id (as a replay would send it) for the notification of the approval.
+    approved = notify(hook, data_id=payment, request_id="req-2", notification_id=7001)
+
+    assert approved.json() == {"received": True, "duplicate": False, "outcome": "applied"}
+    assert paid(intent)
+    keys = list(WebhookEvent.objects.order_by("id").values_list("event_id", flat=True))
+    assert len(keys) == 2 and keys[0].startswith(f"payment:{payment}:pending:")
+    assert keys[1].startswith(f"payment:{payment}:approved:")
+
+
+def test_a_replay_applies_only_what_the_payment_api_says(hook, mercadopago_api, pix_intent):
+    intent, payment = pix_intent(mercadopago_api)
+    captured = signature(payment, "req-1")
+    for forged in ({"action": "payment.approved"}, {"status": "approved"}, {"type": "payment"}):
+        response = notify(hook, data_id=payment, x_signature=captured, **forged)
+        assert response.status_code == 200
+    intent.refresh_from_db()
+    assert intent.status == S.PENDING
+    assert Reservation.objects.get(pk=intent.reservation_id).status == "held"
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_a_refund_keeps_the_status_approved_and_is_still_a_new_state(
+    hook, mercadopago_api, pix_intent
+):
+    intent, payment = pix_intent(mercadopago_api)
+    mercadopago_api.settle(payment, "approve")
+    notify(hook, data_id=payment, request_id="req-1")
+    mercadopago_api.refund(payment, float(intent.amount // 4) / 100)
+
+    refunded = notify(hook, data_id=payment, request_id="req-2")
+
+    assert refunded.json()["outcome"] == "applied"
+    intent.refresh_from_db()
+    assert (intent.status, intent.amount_refunded) == (S.PARTIALLY_REFUNDED, intent.amount // 4)

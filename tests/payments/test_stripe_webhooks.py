@@ -11,7 +11,7 @@ from django.utils import timezone
 from booking.models import Reservation, Slot
 from booking.services import reservations_expire_overdue
 from outbox.models import OutboxMessage
-from payments.models import Anomaly, PaymentIntent, WebhookEvent, WebhookRejection
+from payments.models import Anomaly, PaymentIntent, Refund, WebhookEvent, WebhookRejection
 from tests.factories import ALPHA_HOST, SYSTEM, checkout_session, hold, post_stripe, stripe_event
 
 S = PaymentIntent.Status
@@ -149,20 +149,103 @@ def test_an_async_failure_then_a_late_success_is_an_anomaly(hook, make_intent):
     assert Anomaly.objects.get().kind == "success_on_closed_intent"
 
 
-def test_a_declined_card_keeps_the_session_open(hook, make_intent):
+def test_a_declined_card_is_matched_through_the_session_stripe_names(hook, stripe_api, make_intent):
+    """A PaymentIntent is created when the traveller pays, so the intent does not know its id
+    yet: Stripe is asked which Checkout Session it belongs to."""
     intent = make_intent()
-    failed = {
-        "id": "pi_test_1",
+    payment_intent = stripe_api.decline(stripe_api.session_for(intent))
+
+    response = post_stripe(hook, stripe_event("payment_intent.payment_failed", payment_intent))
+
+    assert response.json()["outcome"] == "applied"
+    intent.refresh_from_db()
+    assert intent.status == S.PENDING
+    assert intent.declined_at is not None
+    assert intent.provider_payment_id == payment_intent["id"]
+
+
+def test_a_decline_for_a_payment_of_no_session_of_ours_touches_nothing(
+    hook, stripe_api, make_intent
+):
+    intent = make_intent()
+    stripe_api.session_for(intent)
+    elsewhere = {
+        "id": "pi_from_another_shop",
         "object": "payment_intent",
         "metadata": {"intent_id": str(intent.pk)},
         "last_payment_error": {"message": "Your card was declined."},
     }
-    assert (
-        post_stripe(hook, stripe_event("payment_intent.payment_failed", failed)).status_code == 200
-    )
+
+    response = post_stripe(hook, stripe_event("payment_intent.payment_failed", elsewhere))
+
+    assert response.json()["outcome"] == "unmatched"
+    intent.refresh_from_db()
+    assert intent.declined_at is None and intent.provider_payment_id == ""
+    assert not intent.reservation.events.filter(kind="payment_declined").exists()
+
+
+def test_an_event_for_a_session_not_ours_never_raises_an_anomaly_on_the_intent_it_names(
+    hook, make_intent
+):
+    intent = make_intent()
+    foreign = checkout_session(intent, amount=100) | {"id": "cs_from_another_shop"}
+
+    response = post_stripe(hook, stripe_event("checkout.session.completed", foreign))
+
+    assert response.json()["outcome"] == "unmatched"
+    assert not Anomaly.objects.exists()
     intent.refresh_from_db()
     assert intent.status == S.PENDING
-    assert intent.declined_at is not None
+    assert WebhookEvent.objects.get().intent is None
+
+
+def test_an_event_whose_metadata_disagrees_with_its_session_touches_neither_intent(
+    hook, make_intent, make_slot
+):
+    mine = make_intent()
+    other = make_intent(hold(make_slot(capacity=4), 1))
+    obj = checkout_session(mine) | {"metadata": {"intent_id": str(other.pk)}}
+
+    response = post_stripe(hook, stripe_event("checkout.session.completed", obj))
+
+    assert response.json()["outcome"] == "unmatched"
+    event = WebhookEvent.objects.get()
+    assert event.intent is None
+    assert str(mine.pk) in event.note and str(other.pk) in event.note
+    for intent in (mine, other):
+        intent.refresh_from_db()
+        assert intent.status == S.PENDING
+        assert Reservation.objects.get(pk=intent.reservation_id).status == "held"
+    assert not Anomaly.objects.exists()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_refund_event_is_matched_by_its_payment_intent_not_by_its_metadata(
+    hook, make_intent, make_slot
+):
+    refunds = {}
+    for name in ("mine", "other"):
+        reservation = None if name == "mine" else hold(make_slot(capacity=4), 1)
+        intent = make_intent(reservation, status=S.SUCCEEDED, provider_payment_id=f"pi_{name}")
+        refunds[name] = Refund.objects.create(intent=intent, amount=100, requested_by="owner")
+    refund_event = {
+        "id": "re_1",
+        "object": "refund",
+        "payment_intent": "pi_mine",
+        "status": "succeeded",
+        "metadata": {
+            "intent_id": str(refunds["other"].intent_id),
+            "refund_id": str(refunds["other"].pk),
+        },
+    }
+
+    response = post_stripe(hook, stripe_event("refund.updated", refund_event))
+
+    assert response.json()["outcome"] == "unmatched"
+    for refund in refunds.values():
+        refund.refresh_from_db()
+        assert refund.status == Refund.Status.REQUESTED
+        assert PaymentIntent.objects.get(pk=refund.intent_id).amount_refunded == 0
 
 
 def test_an_expired_session_closes_the_attempt(hook, make_intent):
