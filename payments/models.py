@@ -249,6 +249,9 @@ class Anomaly(models.Model):
         WebhookEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="anomalies"
     )
     details = models.TextField()
+    # The provider's payment it is about (the one to refund or honour): the same fact told
+    # again (a redelivery, a later notification, a reconciliation) raises nothing new.
+    provider_payment_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.CharField(max_length=120, blank=True)

@@ -16,7 +16,12 @@ logger = logging.getLogger(__name__)
 
 
 def anomaly_raise(
-    intent: PaymentIntent, kind: str, details: str, webhook: WebhookEvent | None
+    intent: PaymentIntent,
+    kind: str,
+    details: str,
+    webhook: WebhookEvent | None,
+    *,
+    payment_id: str = "",
 ) -> Anomaly:
     """In the caller's transaction: the staff's queue, the reservation's timeline, the log."""
     anomaly = Anomaly.objects.create(
@@ -25,6 +30,7 @@ def anomaly_raise(
         intent=intent,
         webhook=webhook,
         details=details,
+        provider_payment_id=payment_id,
     )
     intent.add_to_timeline("anomaly", "system", note=details, anomaly=kind)
     logger.warning("payment anomaly %s on intent %s: %s", kind, intent.pk, details)

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from booking.errors import IllegalTransition
+from booking.models import ReservationEvent
 from booking.services import PaymentLanding, reservation_confirm_payment, reservation_refund
 from payments.models import Anomaly, Method, PaymentIntent, Refund, WebhookEvent
 from payments.providers.base import PaymentState, RefundState, WebhookFacts
@@ -58,10 +59,13 @@ def intent_apply_state(
         intent.provider_payment_id = state.payment_id
     target = state.status
     if state.declined and intent.is_open and intent.method in (Method.CARD, Method.CHECKOUT):
-        # A declined card inside a hosted checkout: the traveller can try again there.
+        # A declined card inside a hosted checkout: the traveller can try again there. Each
+        # attempt is recorded once, however often the provider tells it.
+        if state.attempt and _decline_known(intent, state.attempt):
+            return Outcome.IGNORED
         intent.declined_at = now
         intent.save()
-        intent.add_to_timeline("payment_declined", actor, note=state.detail)
+        intent.add_to_timeline("payment_declined", actor, note=state.detail, attempt=state.attempt)
         return Outcome.APPLIED
     if target == S.SUCCEEDED:
         return _apply_success(intent, state, actor=actor, webhook=webhook, now=now)
@@ -97,26 +101,37 @@ def _apply_success(
         intent.amount,
         intent.currency,
     ):
-        anomaly_raise(
+        return _raise_once(
             intent,
             Anomaly.Kind.AMOUNT_MISMATCH,
             f"provider says {state.amount} {state.currency}, "
             f"expected {intent.amount} {intent.currency}",
             webhook,
+            state,
         )
-        return Outcome.ANOMALY
     if intent.is_paid:
+        if intent.provider_payment_id and state.payment_id not in ("", intent.provider_payment_id):
+            return _raise_once(
+                intent,
+                Anomaly.Kind.PAID_TWICE,
+                f"payment {state.payment_id} succeeded for an attempt already paid by "
+                f"{intent.provider_payment_id}; the money must be refunded",
+                webhook,
+                state,
+            )
         return Outcome.IGNORED
     if not intent.is_open:
-        anomaly_raise(
+        return _raise_once(
             intent,
             Anomaly.Kind.SUCCESS_ON_CLOSED_INTENT,
             f"payment succeeded for an attempt that is {intent.status}; "
             "the money must be refunded or the booking honoured",
             webhook,
+            state,
         )
-        return Outcome.ANOMALY
     intent.transition_to(S.SUCCEEDED)
+    # The payment that paid is the one to refund (an earlier one may have been declined).
+    intent.provider_payment_id = state.payment_id or intent.provider_payment_id
     intent.save()
     landing = reservation_confirm_payment(
         reservation_id=intent.reservation_id,
@@ -125,22 +140,49 @@ def _apply_success(
         now=now,
     )
     if landing == PaymentLanding.PAID_WITHOUT_SEATS:
-        anomaly_raise(
+        return _raise_once(
             intent,
             Anomaly.Kind.PAID_WITHOUT_SEATS,
             "paid after the hold ended, and the seats were sold meanwhile",
             webhook,
+            state,
         )
-        return Outcome.ANOMALY
     if landing == PaymentLanding.ALREADY_PAID:
-        anomaly_raise(
+        return _raise_once(
             intent,
             Anomaly.Kind.PAID_TWICE,
             "the reservation was already paid by another attempt",
             webhook,
+            state,
         )
-        return Outcome.ANOMALY
     return Outcome.APPLIED
+
+
+def _raise_once(
+    intent: PaymentIntent,
+    kind: str,
+    details: str,
+    webhook: WebhookEvent | None,
+    state: PaymentState,
+) -> str:
+    """An anomaly for the staff, once per intent, kind and provider payment: the same payment
+    found again (a later notification, a reconciliation) adds nothing to their queue."""
+    if (
+        state.payment_id
+        and intent.anomalies.filter(kind=kind, provider_payment_id=state.payment_id).exists()
+    ):
+        return Outcome.IGNORED
+    anomaly_raise(intent, kind, details, webhook, payment_id=state.payment_id)
+    return Outcome.ANOMALY
+
+
+def _decline_known(intent: PaymentIntent, attempt: str) -> bool:
+    return ReservationEvent.objects.filter(
+        reservation_id=intent.reservation_id,
+        kind="payment_declined",
+        data__intent=intent.pk,
+        data__attempt=attempt,
+    ).exists()
 
 
 def _apply_refund(intent: PaymentIntent, fact: RefundState, *, actor: Actor, now: datetime) -> str:

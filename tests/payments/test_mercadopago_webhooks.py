@@ -9,8 +9,9 @@ from django.test import Client
 
 from booking.models import Reservation
 from outbox.models import OutboxMessage
-from payments.models import PaymentIntent, WebhookEvent, WebhookRejection
-from tests.factories import ALPHA_HOST, hold
+from payments.models import Anomaly, PaymentIntent, WebhookEvent, WebhookRejection
+from payments.services.reconciliation import payment_reconcile
+from tests.factories import ALPHA_HOST, SYSTEM, hold
 from tests.factories import mercadopago_signature as signature
 
 S = PaymentIntent.Status
@@ -181,3 +182,58 @@ def test_a_refund_keeps_the_status_approved_and_is_still_a_new_state(
     assert refunded.json()["outcome"] == "applied"
     intent.refresh_from_db()
     assert (intent.status, intent.amount_refunded) == (S.PARTIALLY_REFUNDED, intent.amount // 4)
+
+
+def test_applying_the_same_wrong_amount_again_raises_one_anomaly(hook, mercadopago_api, pix_intent):
+    """Applying a re-fetched state is idempotent on its own: a reconciliation (or a later
+    notification) that finds the same payment again adds nothing to the staff's queue."""
+    intent, payment = pix_intent(mercadopago_api)
+    PaymentIntent.objects.filter(pk=intent.pk).update(amount=intent.amount + 100)
+    mercadopago_api.settle(payment, "approve")
+
+    assert notify(hook, data_id=payment).json()["outcome"] == "anomaly"
+    assert payment_reconcile(intent_id=intent.pk, actor=SYSTEM) == "ignored"
+    assert payment_reconcile(intent_id=intent.pk, actor=SYSTEM) == "ignored"
+
+    anomaly = Anomaly.objects.get()
+    assert (anomaly.kind, anomaly.provider_payment_id) == ("amount_mismatch", payment)
+    assert (
+        Reservation.objects.get(pk=intent.reservation_id).events.filter(kind="anomaly").count() == 1
+    )
+
+
+def test_a_decline_found_again_is_recorded_once(hook, mercadopago_api, make_intent):
+    intent = make_intent(provider="mercadopago", method="checkout")
+    payment = mercadopago_api.checkout_payment(intent, approve=False)
+
+    assert notify(hook, data_id=payment).json()["outcome"] == "applied"
+    assert payment_reconcile(intent_id=intent.pk, actor=SYSTEM) == "ignored"
+
+    intent.refresh_from_db()
+    assert intent.status == S.PENDING and intent.declined_at is not None
+    declines = Reservation.objects.get(pk=intent.reservation_id).events.filter(
+        kind="payment_declined"
+    )
+    assert declines.count() == 1
+
+
+def test_the_payment_that_pays_is_the_one_kept_and_a_second_one_goes_to_the_staff(
+    hook, mercadopago_api, make_intent
+):
+    """Checkout Pro: a declined card, then an approved one, then (the link paid again) a
+    second approved payment for the same attempt."""
+    intent = make_intent(provider="mercadopago", method="checkout")
+    declined = mercadopago_api.checkout_payment(intent, approve=False)
+    notify(hook, data_id=declined, request_id="req-1")
+    approved = mercadopago_api.checkout_payment(intent, approve=True)
+    assert notify(hook, data_id=approved, request_id="req-2").json()["outcome"] == "applied"
+    intent.refresh_from_db()
+    assert (intent.status, intent.provider_payment_id) == (S.SUCCEEDED, approved)
+
+    again = mercadopago_api.checkout_payment(intent, approve=True)
+    assert notify(hook, data_id=again, request_id="req-3").json()["outcome"] == "anomaly"
+    assert payment_reconcile(intent_id=intent.pk, actor=SYSTEM) == "ignored"
+
+    anomaly = Anomaly.objects.get()
+    assert (anomaly.kind, anomaly.provider_payment_id) == ("paid_twice", again)
+    assert approved in anomaly.details and again in anomaly.details
