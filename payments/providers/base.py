@@ -87,8 +87,8 @@ class WebhookFacts:
 
     `event_id` is the key the webhook is recorded and deduplicated by (DESIGN.md, invariant
     3), made of signed or re-fetched facts only: Stripe's signed event id; for Mercado Pago
-    the signed payment id with the status and last update its API returned. Empty: nothing
-    to record (a Mercado Pago topic we never ask the API about).
+    the signed payment id with the status, amount refunded and last update its API returned.
+    Empty: nothing to record (a Mercado Pago topic we never ask the API about).
 
     Our intent is the one that stored the provider's object id (`reference`: Stripe's
     Checkout Session; else `payment_id`), or the one the provider's API itself names

@@ -149,7 +149,6 @@ class StripeProvider:
         found by the object's id that it stored; the metadata only has to agree."""
         event_type = webhook.event_type
         obj = webhook.payload["data"]["object"]
-        facts = {"event_id": webhook.event_id}
         if event_type.startswith("checkout.session."):
             session = _read_session(obj)
             state = session_state(session)
@@ -158,7 +157,7 @@ class StripeProvider:
                     status=S.FAILED, payment_id=state.payment_id, detail="async payment failed"
                 )
             return WebhookFacts(
-                **facts,
+                event_id=webhook.event_id,
                 intent_hint=_metadata_id(obj, "intent_id"),
                 reference=session["id"],
                 state=state,
@@ -172,7 +171,7 @@ class StripeProvider:
                 obj, "latest_charge", pattern=read.OBJECT_ID, required=False
             )
             return WebhookFacts(
-                **facts,
+                event_id=webhook.event_id,
                 intent_hint=hint,
                 # A PaymentIntent is made when the traveller pays, after our intent stored
                 # its Checkout Session: Stripe says which session it belongs to.
@@ -188,11 +187,11 @@ class StripeProvider:
             )
         if event_type in ("refund.created", "refund.updated"):
             status = read.text(obj, "status")
+            refunded = read.text(obj, "payment_intent", pattern=read.OBJECT_ID, required=False)
             return WebhookFacts(
-                **facts,
+                event_id=webhook.event_id,
                 intent_hint=_metadata_id(obj, "intent_id"),
-                payment_id=read.text(obj, "payment_intent", pattern=read.OBJECT_ID, required=False)
-                or "",
+                payment_id=refunded or "",
                 refund=RefundState(
                     refund_id=read.text(obj, "id", pattern=read.OBJECT_ID),
                     succeeded=status == "succeeded",
@@ -200,7 +199,7 @@ class StripeProvider:
                     our_id=_metadata_id(obj, "refund_id"),
                 ),
             )
-        return WebhookFacts(**facts)
+        return WebhookFacts(event_id=webhook.event_id)
 
     def _session_of(self, payment_intent_id: str) -> str:
         """The Checkout Session that made a PaymentIntent, as Stripe's API says ("" for
