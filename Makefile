@@ -66,11 +66,14 @@ messages: $(VENV_READY)
 browser:
 	@scripts/chromium.sh
 
-demo: setup
+oidc:
+	@scripts/oidc.sh
+
+demo: setup oidc
 	@scripts/serve.sh
 
 # Ends by saying what it left running (the project's PostgreSQL), pass or fail.
-test: setup browser
+test: setup browser oidc
 	@status=0; \
 	$(PY) -m ruff check . && \
 	{ out=$$($(VENV)/bin/lint-imports --no-cache 2>&1) || { echo "$$out"; false; }; } && \

@@ -9,8 +9,9 @@ From a shell (development): ``python -m emulators.oidc`` serves it on 127.0.0.1:
 demo operators' sites (``--site URL`` to choose others), prints the variables to export for
 the Django process, and runs until Ctrl-C.
 
-Node.js (18 or later) and npm must be there; as root on Debian they are installed when
-missing. `npm ci` runs in scripts/oidc the first time (the lock file pins every package).
+Node.js (18 or later) and npm must be there; `make demo` and `make test` install them
+(scripts/oidc.sh: Debian's packages, as root) and run `npm ci` in scripts/oidc first. Started
+any other way, this module does the same when they are missing.
 """
 
 import argparse
@@ -145,10 +146,13 @@ def ensure_installed() -> None:
             npm = shutil.which("npm")
         if npm is None:
             raise RuntimeError("npm is needed to install the OIDC provider: install npm")
+        # npm's summary ("added 102 packages") would land in the stdout of
+        # `python -m emulators.oidc`, which is meant to be sourced by a shell; errors go to stderr.
         subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=PROVIDER_DIR,
             check=True,
+            stdout=subprocess.DEVNULL,
         )
 
 
