@@ -244,6 +244,10 @@ LOGGING = {
     "loggers": {
         "booking": {"level": "INFO"},
         "tenants": {"level": "INFO"},
+        # One line per event: Django's own console handler (DEBUG only) and the one run_huey
+        # adds to a "huey" logger without handlers would each print it a second time.
+        "django": {"handlers": [], "level": "INFO"},
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 if env_bool("STRICT_TEMPLATES"):
