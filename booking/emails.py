@@ -31,7 +31,7 @@ def send_reservation_confirmation(message: OutboxMessage) -> None:
         context = {
             "reservation": reservation,
             "operator": operator,
-            "site": f"https://{domain.domain}" if domain else "",
+            "site": domain.site_url() if domain else "",
         }
         subject = _("Your booking %(code)s is confirmed: %(activity)s") % {
             "code": reservation.code,
@@ -39,7 +39,13 @@ def send_reservation_confirmation(message: OutboxMessage) -> None:
         }
         text = render_to_string("emails/reservation_confirmed.txt", context)
         html = render_to_string("emails/reservation_confirmed.html", context)
-    email = EmailMultiAlternatives(subject, text, to=[reservation.contact_email])
+    email = EmailMultiAlternatives(
+        subject,
+        text,
+        from_email=operator.email_from(),
+        to=[reservation.contact_email],
+        reply_to=operator.email_reply_to(),
+    )
     email.attach_alternative(html, "text/html")
     email.send()
     ReservationEvent.objects.create(

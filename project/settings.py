@@ -234,7 +234,13 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 AWS_SES_REGION_NAME = os.environ.get("AWS_REGION", "us-east-1")
 AWS_SES_REGION_ENDPOINT = os.environ.get("AWS_SES_REGION_ENDPOINT", "email.us-east-1.amazonaws.com")
 AWS_SES_REGION_ENDPOINT_URL = os.environ.get("AWS_SES_REGION_ENDPOINT_URL")
+# The platform's sender, an identity verified at SES. E-mails for an operator's travellers show
+# the operator's name with it and reply to the operator's own address (Operator.email_from).
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reservas@andes-booking.example")
+# Where an operator's site is, from its primary domain: the links in e-mails (made outside any
+# request) start with this. Production serves every operator's domain over https on the usual
+# port; the demo, whose sites are http://demo.localhost:8000, sets "http://{domain}:8000".
+OPERATOR_SITE_URL = os.environ.get("OPERATOR_SITE_URL", "https://{domain}")
 
 LOGGING = {
     "version": 1,

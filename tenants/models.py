@@ -2,6 +2,7 @@
 all in the public schema."""
 
 import zoneinfo
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -49,6 +50,11 @@ class Operator(TenantMixin):
     hold_minutes = models.PositiveSmallIntegerField(
         default=15, help_text=_("How long seats stay held while the traveller pays.")
     )
+    contact_email = models.EmailField(
+        _("e-mail for travellers"),
+        blank=True,
+        help_text=_("Travellers' replies to the booking e-mails go to this address."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OperatorQuerySet.as_manager()
@@ -70,6 +76,15 @@ class Operator(TenantMixin):
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    def email_from(self) -> str:
+        """The From of the e-mails sent on the operator's behalf: its name, with the platform's
+        own address (DEFAULT_FROM_EMAIL), the one SES has verified. Travellers' replies go to the
+        operator's own address through Reply-To (`email_reply_to`)."""
+        return formataddr((self.display_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+
+    def email_reply_to(self) -> list[str]:
+        return [self.contact_email] if self.contact_email else []
+
 
 class Domain(DomainMixin):
     class Meta:
@@ -77,6 +92,11 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+    def site_url(self) -> str:
+        """The site served at this domain, e.g. ``https://tours.example.com`` (the domain in the
+        OPERATOR_SITE_URL pattern): where links made outside a request, in e-mails, point."""
+        return settings.OPERATOR_SITE_URL.format(domain=self.domain)
 
 
 class StaffUserManager(BaseUserManager):

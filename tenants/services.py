@@ -23,6 +23,7 @@ def operator_create(
     brand_name: str = "",
     accent_colour: str = "#0f766e",
     logo_url: str = "",
+    contact_email: str = "",
     actor: Actor,
 ) -> Operator:
     """Create an operator ready to sell: its schema (cloned from the template schema, which is
@@ -38,6 +39,7 @@ def operator_create(
         brand_name=brand_name,
         accent_colour=accent_colour,
         logo_url=logo_url,
+        contact_email=contact_email,
     )
     primary_domain = Domain(domain=domain, is_primary=True)
     operator.full_clean()

@@ -114,6 +114,7 @@ DEMO_OPERATORS = [
         "default_currency": "ARS",
         "locale": "es",
         "accent_colour": "#0e7490",
+        "contact_email": "hola@patagonia-demo-tours.example",
         "price_divisor": 1,
     },
     {
@@ -123,6 +124,7 @@ DEMO_OPERATORS = [
         "default_currency": "BRL",
         "locale": "pt-br",
         "accent_colour": "#15803d",
+        "contact_email": "ola@patagonia-demo-brasil.example",
         "price_divisor": 200,
     },
 ]
@@ -149,8 +151,12 @@ class Command(BaseCommand):
                     locale=demo["locale"],
                     brand_name=demo["name"],
                     accent_colour=demo["accent_colour"],
+                    contact_email=demo["contact_email"],
                 )
             )
+            if not operator.contact_email:  # seeded before operators had one
+                operator.contact_email = demo["contact_email"]
+                operator.save(update_fields=["contact_email"])
             with tenant_context(operator), timezone.override(operator.zone):
                 demo_catalogue(operator.default_currency, demo["price_divisor"])
             for account in DEMO_STAFF:
@@ -163,4 +169,6 @@ class Command(BaseCommand):
                         role=account.role,
                         name=account.name,
                     )
-            self.stdout.write(f"Demo operator ready at http://{demo['domain']}:8000/")
+            if options["verbosity"]:
+                site = operator.domains.get(domain=demo["domain"]).site_url()
+                self.stdout.write(f"Demo operator ready at {site}/")

@@ -18,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--time-zone", default="America/Argentina/Ushuaia")
         parser.add_argument("--currency", default="ARS", choices=[c for c, _ in CURRENCIES])
         parser.add_argument("--locale", default="es", choices=["es", "pt-br", "en"])
+        parser.add_argument(
+            "--email", default="", help="the operator's address: replies to its e-mails go there"
+        )
 
     def handle(self, *args, **options):
         started = time.perf_counter()
@@ -30,6 +33,7 @@ class Command(BaseCommand):
                 time_zone=options["time_zone"],
                 default_currency=options["currency"],
                 locale=options["locale"],
+                contact_email=options["email"],
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
