@@ -11,6 +11,7 @@ refuses to send from an address it has not verified.
 """
 
 import argparse
+import contextlib
 import html
 import json
 import re
@@ -19,7 +20,7 @@ import sys
 import threading
 import urllib.request
 from dataclasses import dataclass
-from email import message_from_string, policy
+from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TextIO
 
@@ -38,25 +39,27 @@ class SentMail:
     html: str
 
 
-def _from_raw(record: dict) -> SentMail:
-    message = message_from_string(record["raw_data"], policy=policy.default)
+def _from_raw(number: int, record: dict) -> SentMail:
+    # moto keeps the bytes it was sent as text (UTF-8): parsed as bytes again, an 8bit part
+    # decodes as its charset says.
+    message = message_from_bytes(record["raw_data"].encode(), policy=policy.default)
     text_part = message.get_body(preferencelist=("plain",))
     html_part = message.get_body(preferencelist=("html",))
     return SentMail(
-        id=record["id"],
-        sender=str(message.get("From", record["source"])),
+        id=str(number),
+        sender=str(message.get("From", record["source"])).strip(),
         recipients=tuple(dict.fromkeys(record["destinations"])),  # moto lists To twice
-        subject=str(message.get("Subject", "")),
-        reply_to=str(message.get("Reply-To", "")),
+        subject=str(message.get("Subject", "")).strip(),
+        reply_to=str(message.get("Reply-To", "")).strip(),
         text=text_part.get_content() if text_part else "",
         html=html_part.get_content() if html_part else "",
     )
 
 
-def _from_simple(record: dict) -> SentMail:
+def _from_simple(number: int, record: dict) -> SentMail:
     recipients = [address for group in record["destinations"].values() for address in group]
     return SentMail(
-        id=record["id"],
+        id=f"s{number}",
         sender=record["source"],
         recipients=tuple(recipients),
         subject=record["subject"],
@@ -67,11 +70,14 @@ def _from_simple(record: dict) -> SentMail:
 
 
 def sent_mail(moto_url: str) -> list[SentMail]:
-    """Every message moto's SES accepted, oldest first."""
+    """Every message moto's SES accepted, oldest first (raw ones, as django-ses sends them,
+    numbered 1, 2, …; simple ones s1, s2, …: moto only ever appends to either list)."""
     with urllib.request.urlopen(f"{moto_url}/moto-api/data.json", timeout=5) as response:
         ses = json.load(response).get("ses", {})
-    return [_from_raw(r) for r in ses.get("RawMessage", [])] + [
-        _from_simple(r) for r in ses.get("Message", [])
+    raw = ses.get("RawMessage", [])
+    simple = ses.get("Message", [])
+    return [_from_raw(n, r) for n, r in enumerate(raw, 1)] + [
+        _from_simple(n, r) for n, r in enumerate(simple, 1)
     ]
 
 
@@ -178,7 +184,8 @@ def handler_for(moto_url: str) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", f"{content_type or 'text/plain'}; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            with contextlib.suppress(ConnectionError):  # the browser gave up (a favicon)
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:
             sys.stderr.write(f"mailbox {self.address_string()} {format % args}\n")

@@ -54,7 +54,6 @@ def main() -> None:
             client.create_secret(Name=name, SecretString=json.dumps(secret))
         except client.exceptions.ResourceExistsException:
             client.put_secret_value(SecretId=name, SecretString=json.dumps(secret))
-        print(f"payments: {domain} takes cards and Mercado Pago through the emulators")
 
 
 if __name__ == "__main__":

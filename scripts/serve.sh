@@ -1,55 +1,149 @@
 #!/usr/bin/env bash
-# Serves the demo: moto (AWS), the payment provider emulators, the web app on :8000 and a
-# Huey worker, all stopped together with Ctrl-C.
+# Serves the demo, run by `make demo` once the database is migrated: moto (AWS Secrets Manager
+# and SES), the Stripe and Mercado Pago emulators, the OIDC provider for staff sign-in, the
+# mailbox (the e-mails sent, printed here and listed on a page), a Huey worker and the web app.
+# One line per service once it answers; Ctrl-C stops them all. The project's PostgreSQL keeps
+# running ('make stop' stops it).
+#
+# Each service is started in a process group of its own and recorded in var/run/ (see
+# scripts/services.sh), so that stopping one stops its children too, and 'make stop' stops them
+# all even if this script was killed. Its output is in var/log/.
+#
+# Ports, all on 127.0.0.1: DEMO_PORT (web, 8000), DEMO_MOTO_PORT (5055), DEMO_STRIPE_PORT
+# (12111), DEMO_MERCADOPAGO_PORT (12112), DEMO_OIDC_PORT (8055), DEMO_MAIL_PORT (8025).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=.venv/bin/python
-PORT="${DEMO_PORT:-8000}"
-mkdir -p var/log
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+PY=${VENV:-.venv}/bin/python
+WEB_PORT=${DEMO_PORT:-8000}
+MOTO_PORT=${DEMO_MOTO_PORT:-5055}
+STRIPE_PORT=${DEMO_STRIPE_PORT:-12111}
+MERCADOPAGO_PORT=${DEMO_MERCADOPAGO_PORT:-12112}
+OIDC_PORT=${DEMO_OIDC_PORT:-8055}
+MAIL_PORT=${DEMO_MAIL_PORT:-8025}
+SENDER=reservas@andes-booking.example
+mkdir -p var/log var/run
 
-wait_for() {  # url, name
-  for _ in $(seq 100); do curl -fsS -o /dev/null "$1" && return 0; sleep 0.1; done
-  echo "$2 did not start; see var/log/" >&2; exit 1
-}
+for port_name in DEMO_PORT:$WEB_PORT DEMO_MOTO_PORT:$MOTO_PORT DEMO_STRIPE_PORT:$STRIPE_PORT \
+  DEMO_MERCADOPAGO_PORT:$MERCADOPAGO_PORT DEMO_OIDC_PORT:$OIDC_PORT DEMO_MAIL_PORT:$MAIL_PORT; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/${port_name#*:}") 2>/dev/null; then
+    echo "demo: port ${port_name#*:} is taken (another demo?); choose another with" \
+      "${port_name%%:*}=<port>" >&2
+    exit 1
+  fi
+done
 
-export DJANGO_DEBUG="${DJANGO_DEBUG:-1}" DEMO_PORT="$PORT"
+# What the app is given instead of the cloud: the same code, pointed at the local services.
+moto=http://127.0.0.1:$MOTO_PORT
+export DJANGO_DEBUG="${DJANGO_DEBUG:-1}" DEMO_PORT="$WEB_PORT" PYTHONUNBUFFERED=1
+export OPERATOR_SITE_URL="http://{domain}:$WEB_PORT"
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
-export AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:5055 AWS_ENDPOINT_URL_SES=http://127.0.0.1:5055
-export STRIPE_API_BASE=http://127.0.0.1:12111 MERCADOPAGO_API_BASE=http://127.0.0.1:12112
+export AWS_ENDPOINT_URL_SECRETS_MANAGER=$moto AWS_ENDPOINT_URL_SES=$moto
+export EMAIL_BACKEND=django_ses.SESBackend AWS_SES_REGION_ENDPOINT_URL=$moto DEFAULT_FROM_EMAIL=$SENDER
+export STRIPE_API_BASE=http://127.0.0.1:$STRIPE_PORT MERCADOPAGO_API_BASE=http://127.0.0.1:$MERCADOPAGO_PORT
 
-.venv/bin/moto_server -H 127.0.0.1 -p 5055 >var/log/moto.log 2>&1 &
-pids+=($!)
-$PY -m emulators --stripe-port 12111 --mercadopago-port 12112 \
-  --stripe-public-url http://localhost:12111 --mercadopago-public-url http://localhost:12112 \
-  >var/log/emulators.log 2>&1 &
-pids+=($!)
-$PY -m emulators.oidc --port 8055 --site "http://demo.localhost:$PORT" \
-  --site "http://demo-br.localhost:$PORT" >var/log/oidc.env 2>var/log/oidc.log &
-pids+=($!)
-wait_for http://127.0.0.1:5055/moto-api/ moto
-wait_for http://127.0.0.1:12111/_emulator/health "the Stripe emulator"
-wait_for http://127.0.0.1:12112/_emulator/health "the Mercado Pago emulator"
-for _ in $(seq 600); do grep -q OIDC_RP_CLIENT_ID var/log/oidc.env 2>/dev/null && break; sleep 0.1; done
-grep -q OIDC_RP_CLIENT_ID var/log/oidc.env || { echo "the OIDC provider did not start; see var/log/oidc.log" >&2; exit 1; }
-# shellcheck disable=SC1091
-source var/log/oidc.env
+names=() pids=() logs=()  # of the services started, in order
+started() {  # name, log, description: records the service started last ($!)
+  names+=("$1") pids+=("$!") logs+=("$2")
+  scripts/services.sh record "$1" "$!" "$3"
+}
+fail() {  # what went wrong, log
+  echo "demo: $1; the last lines of $2:" >&2
+  tail -n 20 "$2" | sed 's/^/  /' >&2
+  exit 1
+}
+wait_until() {  # name, log, pid, command...: quiet until it succeeds (30 s at most)
+  local name=$1 log=$2 pid=$3
+  shift 3
+  for _ in $(seq 300); do
+    "$@" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || fail "$name exited" "$log"
+    sleep 0.1
+  done
+  fail "$name did not answer within 30 s" "$log"
+}
+answers() { curl -fs -o /dev/null --max-time 2 "$@"; }
+say() { printf '%-13s%s\n' "$1:" "$2"; }
 
-$PY manage.py seed_demo
-$PY scripts/demo_payments.py
+stop_all() {  # the services started, last first; then what is left (PostgreSQL)
+  trap - INT TERM HUP
+  local index reversed=()
+  for ((index = ${#names[@]} - 1; index >= 0; index--)); do reversed+=("${names[$index]}"); done
+  [ ${#reversed[@]} -eq 0 ] || scripts/services.sh stop "${reversed[@]}" || true
+  rm -f var/run/oidc.env
+  scripts/services.sh left-running || true
+}
+trap 'exit 0' INT TERM HUP  # Ctrl-C: a clean stop, not an error (make stays quiet)
+trap stop_all EXIT
 
-$PY manage.py run_huey -w 2 -k thread >var/log/huey.log 2>&1 &
-pids+=($!)
-echo
-echo "  Demo operator (ARS):  http://demo.localhost:$PORT/"
-echo "  Demo operator (BRL):  http://demo-br.localhost:$PORT/   (Pix)"
-echo "  Backoffice:           http://demo.localhost:$PORT/backoffice/"
-echo "                        sign in as demo-owner, demo-manager or demo-agent (any password)"
-echo "  Platform page:        http://localhost:$PORT/"
-echo "  Logs:                 var/log/ (confirmation e-mails print to this terminal)"
-echo
-$PY manage.py runserver "0.0.0.0:$PORT" &
-pids+=($!)
-wait -n "${pids[@]}"
+setsid "${VENV:-.venv}/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" </dev/null >var/log/moto.log 2>&1 &
+started moto var/log/moto.log "moto (AWS) on $moto"
+setsid "$PY" -m emulators --stripe-port "$STRIPE_PORT" --mercadopago-port "$MERCADOPAGO_PORT" \
+  --stripe-public-url "http://localhost:$STRIPE_PORT" \
+  --mercadopago-public-url "http://localhost:$MERCADOPAGO_PORT" \
+  </dev/null >var/log/emulators.log 2>&1 &
+started emulators var/log/emulators.log "the Stripe and Mercado Pago emulators"
+setsid "$PY" -m emulators.oidc --port "$OIDC_PORT" --site "http://demo.localhost:$WEB_PORT" \
+  --site "http://demo-br.localhost:$WEB_PORT" </dev/null >var/run/oidc.env 2>var/log/oidc.log &
+started oidc var/log/oidc.log "the OIDC provider on http://127.0.0.1:$OIDC_PORT"
+
+wait_until moto var/log/moto.log "${pids[0]}" answers "$moto/moto-api/"
+say moto "$moto (AWS Secrets Manager and SES)"
+wait_until "the emulators" var/log/emulators.log "${pids[1]}" \
+  answers "http://127.0.0.1:$STRIPE_PORT/_emulator/health"
+wait_until "the emulators" var/log/emulators.log "${pids[1]}" \
+  answers "http://127.0.0.1:$MERCADOPAGO_PORT/_emulator/health"
+say stripe "http://localhost:$STRIPE_PORT (emulator, with its checkout page)"
+say mercadopago "http://localhost:$MERCADOPAGO_PORT (emulator, with its checkout page)"
+wait_until "the OIDC provider" var/log/oidc.log "${pids[2]}" grep -q OIDC_RP_CLIENT_ID var/run/oidc.env
+say oidc "http://127.0.0.1:$OIDC_PORT (staff sign-in)"
+# shellcheck disable=SC1090
+source <(grep '^export OIDC_[A-Z_]*=' var/run/oidc.env)
+
+"$PY" manage.py seed_demo -v 0
+"$PY" scripts/demo_payments.py
+
+setsid "$PY" -m emulators.mailbox --moto "$moto" --port "$MAIL_PORT" --verify "$SENDER" \
+  </dev/null 2>var/log/mailbox.log &
+started mailbox var/log/mailbox.log "the mailbox on http://localhost:$MAIL_PORT/"
+wait_until "the mailbox" var/log/mailbox.log "${pids[3]}" answers "http://127.0.0.1:$MAIL_PORT/"
+say mailbox "http://localhost:$MAIL_PORT/ (the e-mails sent, also printed below)"
+
+setsid "$PY" manage.py run_huey -w 2 -k thread </dev/null >var/log/huey.log 2>&1 &
+started huey var/log/huey.log "the Huey worker"
+say huey "the worker (background tasks: e-mails, expired holds)"
+
+setsid "$PY" manage.py runserver "127.0.0.1:$WEB_PORT" </dev/null >var/log/web.log 2>&1 &
+started web var/log/web.log "the web app on http://127.0.0.1:$WEB_PORT"
+wait_until "the web app" var/log/web.log "${pids[5]}" \
+  answers -H "Host: demo.localhost:$WEB_PORT" "http://127.0.0.1:$WEB_PORT/"
+say web "http://127.0.0.1:$WEB_PORT (Django's development server)"
+
+cat <<EOF
+
+  Patagonia Demo Tours (ARS):   http://demo.localhost:$WEB_PORT/
+                                book, then pay by card or Mercado Pago on the emulators' pages
+  Patagonia Demo Brasil (BRL):  http://demo-br.localhost:$WEB_PORT/   (Pix, with a QR code)
+  Backoffice:                   http://demo.localhost:$WEB_PORT/backoffice/
+                                sign in as demo-owner, demo-manager or demo-agent (any password)
+  Platform page:                http://localhost:$WEB_PORT/
+  E-mails:                      printed below as they are sent, and at http://localhost:$MAIL_PORT/
+  Logs:                         var/log/ (web.log, huey.log, ...)
+
+  Ctrl-C stops the demo.
+
+EOF
+
+# Until Ctrl-C (the trap above), or a service that stops by itself.
+wait -n "${pids[@]}" || true
+for index in "${!pids[@]}"; do
+  kill -0 "${pids[$index]}" 2>/dev/null && continue
+  for _ in $(seq 30); do  # stopped by 'make stop', which forgets it once it is gone?
+    if [ ! -f "var/run/${names[$index]}.pid" ]; then
+      names=()  # 'make stop' stops the others
+      echo "demo: stopped by 'make stop'"
+      exit 0
+    fi
+    sleep 0.1
+  done
+  fail "${names[$index]} stopped by itself" "${logs[$index]}"
+done

@@ -90,7 +90,7 @@ case "${1:-}" in
     ;;
   stop)
     shift
-    [ $# -gt 0 ] || set -- $(names)
+    [ $# -gt 0 ] || { mapfile -t all < <(names) && set -- "${all[@]}"; }
     status=0
     stopped=$(for name in "$@"; do stop_one "$name" || status=1; done; exit $status) || status=1
     if [ -n "$stopped" ]; then

@@ -24,7 +24,7 @@ def send(sender: str, subject: str, link: str) -> None:
     message["To"] = "bruno@example.com"
     message["Reply-To"] = "hola@patagonia.example"
     message["Subject"] = subject
-    message.set_content(f"Hola Bruno,\n\nTu reserva: {link}\n")
+    message.set_content(f"Hola Bruno,\n\nNavegación por el Canal Beagle: {link}\n", cte="8bit")
     message.add_alternative(f'<p>Tu reserva: <a href="{link}">ver</a></p>', subtype="html")
     boto3.client("ses").send_raw_email(RawMessage={"Data": message.as_bytes()})
 
@@ -45,7 +45,7 @@ def sender() -> str:
 
 
 @pytest.fixture
-def page(aws: str):
+def mailbox_url(aws: str):
     port = free_port()
     server = serve(aws, port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -55,24 +55,25 @@ def page(aws: str):
     server.server_close()
 
 
-def test_the_page_lists_what_ses_accepted_and_shows_each_message(aws, sender, page):
+def test_the_page_lists_what_ses_accepted_and_shows_each_message(aws, sender, mailbox_url):
     subject = f"Tu reserva {secrets.token_hex(3)} está confirmada"
     link = "http://demo.localhost:8000/reservations/ABC123/"
     send(sender, subject, link)
     (mail,) = [m for m in sent_mail(aws) if m.subject == subject]
 
-    status, index = get(f"{page}/")
+    status, index = get(f"{mailbox_url}/")
     assert status == 200
     assert f'<a href="/m/{mail.id}">{subject}</a>' in index
 
-    status, shown = get(f"{page}/m/{mail.id}")
+    status, shown = get(f"{mailbox_url}/m/{mail.id}")
     assert status == 200
     assert f'<a href="{link}">{link}</a>' in shown  # the text part's link opens the page
     assert "hola@patagonia.example" in shown and "bruno@example.com" in shown
+    assert "Navegación por el Canal Beagle" in shown
 
-    status, html_part = get(f"{page}/m/{mail.id}/html")
+    status, html_part = get(f"{mailbox_url}/m/{mail.id}/html")
     assert (status, html_part.strip()) == (200, f'<p>Tu reserva: <a href="{link}">ver</a></p>')
-    assert get(f"{page}/m/no-such-mail")[0] == 404
+    assert get(f"{mailbox_url}/m/no-such-mail")[0] == 404
 
 
 def test_each_message_is_printed_once(aws, sender):
@@ -88,7 +89,9 @@ def test_each_message_is_printed_once(aws, sender):
     assert printed.count(f"Subject:  {subject}") == 1
     assert f"From:     Patagonia Demo Tours <{sender}>" in printed
     assert "Reply-To: hola@patagonia.example" in printed
-    assert "  Tu reserva: http://demo.localhost:8000/reservations/XYZ789/" in printed
+    assert "  Navegación por el Canal Beagle: http://demo.localhost:8000/reservations/XYZ789/" in (
+        printed
+    )
     assert "http://localhost:8025/m/" in printed
 
 
