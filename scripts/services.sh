@@ -11,14 +11,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=var/run
 
-# Field 22 of /proc/PID/stat, counted after the command name (which may hold spaces).
-start_time() {
-  local stat
+# Field N of /proc/PID/stat (5: process group, 22: start time), counted after the command name,
+# which may hold spaces.
+stat_field() {  # pid, N
+  local stat fields
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  # shellcheck disable=SC2086
-  set -- ${stat##*) }
-  echo "${20}"
+  read -r -a fields <<<"${stat##*) }"
+  echo "${fields[$2 - 3]}"
 }
+start_time() { stat_field "$1" 22; }
 
 # Reads var/run/NAME.pid into pid, started and description; false (and the record removed)
 # when its process is gone.
@@ -50,7 +51,7 @@ stop_one() {
   if [ "$1" = postgres ]; then
     signal=INT  # fast shutdown: does not wait for clients to disconnect
     patience=600
-  elif [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ]; then
+  elif [ "$(stat_field "$pid" 5 || true)" = "$pid" ]; then
     target=-$pid
   fi
   kill -s "$signal" -- "$target" 2>/dev/null || true
