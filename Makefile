@@ -38,12 +38,15 @@ help:
 	@echo "make stop   - stop every service the project started (PostgreSQL included)"
 	@echo "make bench  - hot-departure (vs pgbench) and webhook-ingest benchmarks"
 
+# setuptools warns at length about every editable install of a flat layout: nothing is wrong.
 $(VENV)/.installed: pyproject.toml
-	@command -v python3.11 >/dev/null || { echo "python3.11 is required"; exit 1; }
-	test -x $(PY) || python3.11 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	touch $@
+	@command -v python3.11 >/dev/null || { echo "venv: python3.11 is needed" \
+		"(Debian: apt-get install python3.11 python3.11-venv)"; exit 1; }
+	@echo "venv: installing the project and its dependencies into $(VENV)"
+	@test -x $(PY) || python3.11 -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install -q -e '.[dev]'
+	@touch $@
 
 db:
 ifeq ($(LOCAL_POSTGRES),yes)
