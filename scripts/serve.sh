@@ -146,7 +146,8 @@ for index in "${!pids[@]}"; do
   kill -0 "${pids[$index]}" 2>/dev/null && continue
   for _ in $(seq 30); do  # stopped by 'make stop', which forgets it once it is gone?
     if [ ! -f "var/run/${names[$index]}.pid" ]; then
-      names=()  # 'make stop' stops the others
+      trap - EXIT  # 'make stop' is stopping the others
+      rm -f var/run/oidc.env
       echo "demo: stopped by 'make stop'"
       exit 0
     fi

@@ -34,14 +34,14 @@ load() {
   return 1
 }
 
-names() {
+names() {  # the last started first; PostgreSQL last of all, as the others may use it
   local file
-  for file in "$RUN"/*.pid; do
-    [ -e "$file" ] || continue
+  # shellcheck disable=SC2012,SC2045 # names of our own making: <service>.pid
+  for file in $(ls -t "$RUN"/*.pid 2>/dev/null); do
     file=${file##*/}
     [ "${file%.pid}" = postgres ] || echo "${file%.pid}"
   done
-  [ ! -e "$RUN/postgres.pid" ] || echo postgres  # last: the others may still use it
+  [ ! -e "$RUN/postgres.pid" ] || echo postgres
 }
 
 # A service started in a process group of its own (the demo's) is stopped with its children.
