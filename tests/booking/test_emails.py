@@ -14,9 +14,9 @@ import boto3
 import pytest
 from django.core import mail
 
-from booking.models import OutboxMessage
-from booking.outbox import outbox_deliver
-from tests.conftest import ALPHA_HOST, hold
+from outbox.delivery import outbox_deliver
+from outbox.models import OutboxMessage
+from tests.factories import ALPHA_HOST, hold
 
 
 def confirm(reservation) -> None:
