@@ -156,6 +156,15 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# A lock not granted within this many milliseconds fails the statement (as pretix does, 3 s):
+# one stuck transaction on a hot departure must not stall every traveller behind it. The
+# request answers 503 with Retry-After (project.unavailable) and changes nothing. It holds for
+# every statement of every process, migrations included: a migration waiting on a busy table
+# gives up instead of queueing the site's traffic behind its own lock.
+DATABASE_LOCK_TIMEOUT_MS = int(os.environ.get("DATABASE_LOCK_TIMEOUT_MS", "3000"))
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}"
+)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -254,12 +263,14 @@ LOGGING = {
         # adds to a "huey" logger without handlers would each print it a second time.
         "django": {"handlers": [], "level": "INFO"},
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["database_unavailable"]},
     },
+    "filters": {"database_unavailable": {"()": "project.unavailable.DatabaseUnavailableLogFilter"}},
 }
 if env_bool("STRICT_TEMPLATES"):
     # Tests and the e2e server: a template that reads a variable it was not given fails.
-    LOGGING["filters"] = {
-        "missing_template_variable": {"()": "project.logging.MissingTemplateVariable"}
+    LOGGING["filters"]["missing_template_variable"] = {
+        "()": "project.logging.MissingTemplateVariable"
     }
     LOGGING["loggers"]["django.template"] = {
         "level": "DEBUG",

@@ -5,3 +5,5 @@ from tenants import views
 urlpatterns = [
     path("", views.platform_home, name="platform-home"),
 ]
+
+handler500 = "project.unavailable.server_error"

@@ -11,3 +11,5 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("booking.urls")),
 ]
+
+handler500 = "project.unavailable.server_error"

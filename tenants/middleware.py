@@ -16,6 +16,19 @@ def _supported(code: str | None) -> str | None:
         return None
 
 
+def request_language(request, operator=None) -> str:
+    """The traveller's explicit choice (the language cookie), else their browser's, else the
+    operator's, else the platform's. Reads nothing from the database."""
+    language = _supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+    if language is None:
+        accepted = parse_accept_lang_header(request.headers.get("Accept-Language", ""))
+        language = next(
+            (found for code, _ in accepted if code != "*" and (found := _supported(code))),
+            None,
+        )
+    return language or (operator.locale if operator else settings.LANGUAGE_CODE)
+
+
 class OperatorLocaleMiddleware:
     """Language: the traveller's explicit choice, else their browser's, else the operator's.
     Time zone: the operator's, so every date on its pages is local to the departures."""
@@ -25,14 +38,7 @@ class OperatorLocaleMiddleware:
 
     def __call__(self, request):
         operator = getattr(request, "tenant", None)
-        language = _supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
-        if language is None:
-            accepted = parse_accept_lang_header(request.headers.get("Accept-Language", ""))
-            language = next(
-                (found for code, _ in accepted if code != "*" and (found := _supported(code))),
-                None,
-            )
-        language = language or (operator.locale if operator else settings.LANGUAGE_CODE)
+        language = request_language(request, operator)
         translation.activate(language)
         request.LANGUAGE_CODE = language
         if operator is not None and operator.schema_name != "public":

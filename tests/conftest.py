@@ -10,14 +10,17 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
+from psycopg import sql
 
 from booking.models import Activity, Slot
 from project.logging import MissingTemplateVariable
@@ -210,6 +213,53 @@ def committed(django_db_setup, django_db_blocker) -> Iterator[Committed]:
         with tenant_context(operator), connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {', '.join(operator_tables())} CASCADE")
         connection.close()
+
+
+@pytest.fixture
+def other_connection() -> dict:
+    """How to open a connection of its own to the test database (psycopg's keywords), for a
+    test that plays another process."""
+    settings = connection.settings_dict
+    return {
+        "dbname": settings["NAME"],
+        "user": settings["USER"],
+        "host": settings["HOST"],
+        "port": settings["PORT"],
+        "password": settings["PASSWORD"] or None,
+    }
+
+
+@pytest.fixture
+def row_locked_elsewhere(other_connection):
+    """`with row_locked_elsewhere(table, pk):` an operator's row locked FOR UPDATE by another
+    connection's open transaction (a stuck request or task) for the block's duration."""
+
+    @contextmanager
+    def lock(table: str, pk: int, schema: str = "alpha"):
+        locked, release = threading.Event(), threading.Event()
+
+        def stuck_transaction():
+            with psycopg.connect(**other_connection) as other, other.transaction():
+                other.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+                other.execute(
+                    sql.SQL("SELECT 1 FROM {} WHERE id = %s FOR UPDATE").format(
+                        sql.Identifier(table)
+                    ),
+                    [pk],
+                )
+                locked.set()
+                release.wait(timeout=60)
+
+        holder = threading.Thread(target=stuck_transaction)
+        holder.start()
+        try:
+            assert locked.wait(timeout=10), "the other connection did not get the lock"
+            yield
+        finally:
+            release.set()
+            holder.join()
+
+    return lock
 
 
 def operator_tables() -> list[str]:
