@@ -66,7 +66,7 @@ def month_calendar(activity: Activity, month: date, today: date) -> MonthCalenda
 
     slots_by_day: dict[date, list[Slot]] = defaultdict(list)
     month_slots = activity.slots.bookable().on_days(first_day, (last_day - first_day).days + 1)
-    for slot in month_slots.only("activity", "starts_at", "capacity", "taken"):
+    for slot in month_slots.only("activity", "starts_at", "capacity", "taken", "taken_elsewhere"):
         slots_by_day[timezone.localtime(slot.starts_at).date()].append(slot)
 
     weeks = []

@@ -125,7 +125,7 @@ class CapacityBelowTaken(BookingError):
 
 
 def slot_set_capacity(*, slot_id: int, capacity: int, actor: Actor) -> Slot:
-    """Change a departure's capacity, never below the seats taken.
+    """Change a departure's capacity, never below the seats taken (on every channel).
 
     Locks: the slot row (SELECT ... FOR NO KEY UPDATE), like every change of its seats.
     Raises CapacityBelowTaken; PermissionDenied for staff below manager.
@@ -133,8 +133,8 @@ def slot_set_capacity(*, slot_id: int, capacity: int, actor: Actor) -> Slot:
     actor_require(actor, STAFF, role=Role.MANAGER)
     with transaction.atomic():
         slot = Slot.objects.locked().get(pk=slot_id)
-        if capacity < slot.taken:
-            raise CapacityBelowTaken(slot.taken)
+        if capacity < slot.taken + slot.taken_elsewhere:
+            raise CapacityBelowTaken(slot.taken + slot.taken_elsewhere)
         before, slot.capacity = slot.capacity, capacity
         slot.save(update_fields=["capacity"])
         audit_record(

@@ -1,6 +1,7 @@
 """Activities, rates, departures (slots) and reservations, in each operator's schema."""
 
 import secrets
+import uuid
 from datetime import date, datetime, timedelta
 
 from django.db import models
@@ -107,13 +108,18 @@ class SlotQuerySet(models.QuerySet):
 
 
 class Slot(models.Model):
-    """One departure of an activity. `taken` changes only under SELECT ... FOR UPDATE on this
-    row, in booking.services; the CHECK constraint is the last line of defence."""
+    """One departure of an activity, its seats shared by every channel that sells it.
+
+    `taken` counts the seats of this site's live reservations; `taken_elsewhere` the seats
+    other channels sold (the operator's activity panel, as its last answer said). Both change
+    only under SELECT ... FOR UPDATE on this row, in booking.services; the CHECK constraint,
+    that together they never exceed the capacity, is the last line of defence."""
 
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="slots")
     starts_at = models.DateTimeField()
     capacity = models.PositiveIntegerField()
     taken = models.PositiveIntegerField(default=0)
+    taken_elsewhere = models.PositiveIntegerField(default=0)
     is_open = models.BooleanField(default=True)
 
     objects = SlotQuerySet.as_manager()
@@ -122,7 +128,9 @@ class Slot(models.Model):
         ordering = ["starts_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(taken__gte=0) & Q(taken__lte=F("capacity")),
+                condition=Q(taken__gte=0)
+                & Q(taken_elsewhere__gte=0)
+                & Q(capacity__gte=F("taken") + F("taken_elsewhere")),
                 name="slot_taken_within_capacity",
             ),
             models.UniqueConstraint(fields=["activity", "starts_at"], name="slot_unique_start"),
@@ -134,7 +142,7 @@ class Slot(models.Model):
 
     @property
     def seats_left(self) -> int:
-        return self.capacity - self.taken
+        return self.capacity - self.taken - self.taken_elsewhere
 
     def booking_closes_at(self) -> datetime:
         return self.starts_at - self.activity.booking_cutoff
@@ -173,6 +181,9 @@ class Reservation(models.Model):
     SEAT_HOLDING_STATUSES = (Status.HELD, Status.PAID)
 
     code = models.CharField(max_length=16, unique=True, default=new_reservation_code)
+    # The reservation's name in other systems (the OCTO booking `uuid` at the operator's
+    # panel): random, so it says nothing and is the same on every retry of a push.
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="reservations")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.HELD)
     hold_expires_at = models.DateTimeField(null=True, blank=True)

@@ -24,6 +24,7 @@ from booking.errors import (
     InvalidPassengers,
     NotEnoughSeats,
 )
+from booking.events import Change, tell_reservation_changed
 from booking.models import (
     IdempotencyKey,
     Rate,
@@ -159,6 +160,7 @@ def reservation_hold(
             data={"seats": seats, "hold_expires_at": hold_expires_at.isoformat()},
         )
         _take_seats(slot_id=slot_id, seats=seats, now=now)
+        tell_reservation_changed(reservation, Change.HELD)
     return reservation
 
 
@@ -256,6 +258,7 @@ def _end_with_seats_released(
         _release(reservation, slot, status=status, kind=kind, actor=str(actor), now=now, note=note)
         slot.save(update_fields=["taken"])
         reservation.save(update_fields=["status", "hold_expires_at"])
+        tell_reservation_changed(reservation, Change(status))
     return reservation
 
 
@@ -293,10 +296,35 @@ def reservations_expire_overdue(*, actor: Actor, now: datetime | None = None) ->
                 )
             Reservation.objects.bulk_update(overdue, ["status", "hold_expires_at"])
             slot.save(update_fields=["taken"])
+            for reservation in overdue:
+                tell_reservation_changed(reservation, Change.EXPIRED)
             expired += len(overdue)
     if expired:
         logger.info("expired %d holds on %d departures", expired, len(slot_ids))
     return expired
+
+
+def slot_apply_availability(
+    *, slot_id: int, capacity: int, taken_elsewhere: int, is_open: bool, actor: Actor
+) -> int:
+    """Take another channel's word on a departure (the system's sync with the operator's
+    panel, which is the master of what it sold): its capacity, whether it is open, and the
+    seats sold there that are not this site's. Returns how many seats could not be recorded
+    because this site had already taken them (0 when the channels agree): the departure is
+    oversold across channels by that many, for the caller to raise to staff. The seats this
+    site took are never taken back here, so the capacity never goes below them.
+
+    Locks: the slot row.
+    """
+    actor_require(actor, SYSTEM)
+    with transaction.atomic():
+        slot = Slot.objects.locked().get(pk=slot_id)
+        oversold = max(slot.taken + max(taken_elsewhere, 0) - capacity, 0)
+        slot.capacity = max(capacity, slot.taken)
+        slot.taken_elsewhere = max(min(taken_elsewhere, slot.capacity - slot.taken), 0)
+        slot.is_open = is_open
+        slot.save(update_fields=["capacity", "taken_elsewhere", "is_open"])
+    return oversold
 
 
 class PaymentLanding(StrEnum):
@@ -354,6 +382,7 @@ def reservation_confirm_payment(
             reservation=reservation, at=now, kind="paid", actor=str(actor), note=note
         )
         outbox_emit(topic=CONFIRMATION, payload={"reservation_id": reservation.pk})
+        tell_reservation_changed(reservation, Change.PAID)
     return PaymentLanding.PAID
 
 

@@ -34,7 +34,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         from_currency=Subquery(cheapest.values("currency")[:1]),
         next_departure=Subquery(
             Slot.objects.bookable()
-            .filter(activity=OuterRef("pk"), taken__lt=F("capacity"))
+            .filter(activity=OuterRef("pk"), taken__lt=F("capacity") - F("taken_elsewhere"))
             .order_by("starts_at")
             .values("starts_at")[:1]
         ),
