@@ -1,4 +1,5 @@
-"""The Mercado Pago emulator: Checkout Pro preferences, the Payments API (Pix), refunds, search.
+"""The Mercado Pago emulator: Checkout Pro preferences, the Payments API (Pix), refunds, search
+(payments, and preferences by external_reference).
 
 JSON in and out; `Authorization: Bearer <access_token>` must name an account registered with
 `POST /_emulator/accounts`. POST/PUT honour `X-Idempotency-Key`: a key already used on the same
@@ -51,6 +52,7 @@ class MercadoPagoEmulator(App):
         self.notification_ids = Counter(120_000_000_000)
         api = self._api
         self.route("POST", "/checkout/preferences", api(self.create_preference))
+        self.route("GET", "/checkout/preferences/search", api(self.search_preferences))
         self.route("GET", "/checkout/preferences/{id}", api(self.get_preference))
         self.route("PUT", "/checkout/preferences/{id}", api(self.update_preference))
         self.route("GET", "/v1/payments/search", api(self.search_payments))
@@ -186,6 +188,10 @@ class MercadoPagoEmulator(App):
 
     def create_preference(self, request, account, body):
         return 201, self.state.create_preference(account, body, self.base_url(request))
+
+    def search_preferences(self, request, account, body):
+        filters = {key: values[-1] for key, values in request.query.items()}
+        return 200, self.state.search_preferences(account, filters)
 
     def get_preference(self, request, account, body):
         return 200, self.state.preference(request.params["id"], account).data

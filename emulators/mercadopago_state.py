@@ -365,6 +365,21 @@ class MercadoPagoState:
         )
         return refund, self._notify(record, "payment.updated")
 
+    def search_preferences(self, account: Account, filters: dict[str, str]) -> dict:
+        """GET /checkout/preferences/search: {elements, next_offset, total}, newest first."""
+        rows = [r.data for r in self.preferences.values() if r.account is account]
+        for name in ("external_reference", "site_id", "marketplace", "sponsor_id"):
+            if filters.get(name):
+                rows = [row for row in rows if str(row.get(name)) == filters[name]]
+        rows.sort(key=lambda row: row["date_created"], reverse=True)
+        try:
+            limit = max(1, min(int(filters.get("limit") or 30), 100))
+            offset = max(0, int(filters.get("offset") or 0))
+        except ValueError:
+            raise MPError(400, "invalid query.", "ds_search_query") from None
+        page = rows[offset : offset + limit]
+        return {"elements": page, "next_offset": offset + len(page), "total": len(rows)}
+
     def search(self, account: Account, filters: dict[str, str]) -> dict:
         rows = [r.data for r in self.payments.values() if r.account is account]
         for name in ("external_reference", "status", "payment_method_id"):

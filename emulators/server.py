@@ -4,10 +4,18 @@ Each emulator is an `App`: routes map a method and a path pattern (`/v1/things/{
 handler taking a `Request` and returning a `Response`. Handlers run under the app's lock, so the
 in-memory state needs no finer locking. The control API shared by both emulators (health,
 behaviour, deliveries, reset) is registered here.
+
+The `hang` behaviour freezes the provider as a real outage can: every request but the control
+API's is accepted and never answered. With "before", it is not carried out either; with
+"after", it is (objects made, idempotency key recorded) and only its answer is lost. A held
+connection is closed, still unanswered, when its client gives up or the hang is lifted
+(`{"hang": "none"}`, or a reset).
 """
 
 import json
 import re
+import select
+import socket
 import sys
 import threading
 import time
@@ -88,6 +96,11 @@ class HttpError(Exception):
 
 Handler = Callable[[Request], Response]
 
+# Knobs of every emulator's server, beside each emulator's own (see the module's docstring).
+SERVER_BEHAVIOUR: dict[str, object] = {"hang": "none"}
+SERVER_BEHAVIOUR_CHOICES = {"hang": ("none", "before", "after")}
+CONTROL_PREFIX = "/_emulator/"
+
 
 def _compile(pattern: str) -> re.Pattern:
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
@@ -103,7 +116,9 @@ class App:
     def __init__(self, public_url: str | None = None) -> None:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.lock = threading.RLock()
-        self.dispatcher = Dispatcher(self.name, self.behaviour_defaults)
+        self.dispatcher = Dispatcher(
+            self.name, {**SERVER_BEHAVIOUR, **self.behaviour_defaults}, SERVER_BEHAVIOUR_CHOICES
+        )
         self._routes: list[tuple[str, re.Pattern, Handler]] = []
         self.route("GET", "/_emulator/health", self.control_health)
         self.route("GET", "/_emulator/behaviour", self.control_behaviour)
@@ -131,6 +146,12 @@ class App:
 
     def not_found(self, request: Request) -> Response:
         return Response.json({"error": f"no route for {request.method} {request.path}"}, 404)
+
+    def hang(self, request: Request) -> str:
+        """How this request hangs: "none", "before" or "after" (the control API never does)."""
+        if request.path.startswith(CONTROL_PREFIX):
+            return "none"
+        return str(self.dispatcher.behaviour["hang"])
 
     def tick(self) -> None:
         """Called about once a second: time-driven transitions (expiries)."""
@@ -178,6 +199,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         query = parse_qs(url.query, keep_blank_values=True)
         request = Request(self.command, url.path, query, self.headers, body, url.query)
         app = self.server.app
+        hang = app.hang(request)
+        if hang == "before":
+            return self._never_answer(started, "not carried out")
         try:
             response = app.handle(request)
         except Exception as error:  # a bug in an emulator must not kill the connection
@@ -185,6 +209,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 f"{app.name}: error handling {self.command} {self.path}: {error!r}", file=sys.stderr
             )
             response = Response.json({"error": "emulator internal error"}, 500)
+        if hang == "after":
+            return self._never_answer(started, f"carried out ({response.status})")
         self.send_response_only(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -201,6 +227,29 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+
+    def _never_answer(self, started: float, what: str) -> None:
+        """Hold the connection, sending nothing, until the client gives up or the hang is
+        lifted; then close it."""
+        app = self.server.app
+        while app.dispatcher.behaviour["hang"] != "none":
+            readable, _, _ = select.select([self.connection], [], [], 0.05)
+            if not readable:
+                continue
+            try:
+                if not self.connection.recv(1, socket.MSG_PEEK):
+                    break  # the client closed its end
+            except OSError:
+                break
+            time.sleep(0.05)  # it sent more (a pipelined request): still no answer
+        self.close_connection = True
+        elapsed = (time.monotonic() - started) * 1000
+        print(
+            f"{app.name} {self.client_address[0]} {self.command} {self.path} "
+            f"{what}, never answered (hang), closed after {elapsed:.0f}ms",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # one line per request is written by _serve

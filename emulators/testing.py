@@ -73,7 +73,8 @@ class Emulators:
         return control(self.mercadopago_url, "/_emulator/accounts", body)
 
     def behaviour(self, provider: str, **knobs: object) -> dict:
-        """knobs: duplicates, delay_seconds, reorder, retries, retry_backoff_seconds, ..."""
+        """knobs: duplicates, delay_seconds, reorder, retries, retry_backoff_seconds, hang
+        ("none", "before", "after": accept every API request and never answer it), ..."""
         return control(self.url(provider), "/_emulator/behaviour", knobs)
 
     def reset(self, provider: str | None = None) -> None:

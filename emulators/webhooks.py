@@ -62,9 +62,17 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
 
 
 class Dispatcher:
-    def __init__(self, provider: str, extra_defaults: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        provider: str,
+        extra_defaults: dict[str, object] | None = None,
+        choices: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        """extra_defaults: the emulator's own knobs; a knob whose default is a string takes
+        one of its `choices`."""
         self.provider = provider
         self.defaults = {**DEFAULT_BEHAVIOUR, **(extra_defaults or {})}
+        self.choices = choices or {}
         self.behaviour = dict(self.defaults)
         self._log: list[dict] = []
         self._lock = threading.Lock()
@@ -84,7 +92,10 @@ class Dispatcher:
             if key not in self.defaults:
                 raise ValueError(f"unknown behaviour {key!r}; known: {sorted(self.defaults)}")
             default = self.defaults[key]
-            if isinstance(default, bool):
+            if isinstance(default, str):
+                if value not in self.choices.get(key, ()):
+                    raise ValueError(f"{key} must be one of {list(self.choices.get(key, ()))}")
+            elif isinstance(default, bool):
                 if not isinstance(value, bool):
                     raise TypeError(f"{key} must be true or false")
             elif isinstance(default, int):
