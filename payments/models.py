@@ -88,6 +88,11 @@ class PaymentIntent(models.Model):
     provider_payment_id = models.CharField(
         max_length=255, blank=True, help_text=_("Stripe PaymentIntent, or Mercado Pago payment.")
     )
+    # Kept before the create call is made, so that the reconciler can make it again unchanged
+    # (same parameters, same idempotency key) when its answer never came.
+    provider_request = models.JSONField(
+        default=dict, blank=True, help_text=_("What the create call sent to the provider.")
+    )
     checkout_url = models.URLField(max_length=1000, blank=True)
     pix_code = models.TextField(blank=True, help_text=_("Pix copy-and-paste code."))
     pix_qr_base64 = models.TextField(blank=True)
@@ -155,6 +160,17 @@ class PaymentIntent(models.Model):
         )
 
 
+class RefundQuerySet(models.QuerySet):
+    def unanswered(self, *, older_than: timedelta, now: datetime | None = None):
+        """Requested refunds the provider never named (its answer did not come) for
+        `older_than`: the reconciler sends them again, with the same idempotency key."""
+        return self.filter(
+            status=Refund.Status.REQUESTED,
+            provider_refund_id="",
+            created_at__lte=(now or timezone.now()) - older_than,
+        )
+
+
 class Refund(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
@@ -170,6 +186,8 @@ class Refund(models.Model):
     reason = models.CharField(max_length=240, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RefundQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -11,16 +11,21 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from booking.models import Reservation
 from payments.models import Method, Provider
+from payments.panels import payment_choices
 from payments.providers import ProviderNotConfigured, payment_options, provider_for
 from payments.providers.base import (
     CheckoutUrls,
     InvalidWebhook,
     MalformedWebhook,
     ProviderError,
+    ProviderNoAnswer,
 )
 from payments.services.checkout import PaymentNotPossible, payment_start
 from payments.services.webhooks import payment_apply_webhook, webhook_reject, webhook_seen
 from tenants.actors import Actor, client_scope
+
+# What the "not answering" page asks the browser to wait: it says "in a minute".
+PROVIDER_RETRY_AFTER_SECONDS = 60
 
 
 def _reservation(code: str) -> Reservation:
@@ -54,6 +59,8 @@ def pay(request: HttpRequest, code: str) -> HttpResponse:
     except PaymentNotPossible:
         messages.error(request, _("This reservation can no longer be paid."))
         return redirect(reservation)
+    except ProviderNoAnswer:
+        return _provider_not_answering(request, reservation)
     except ProviderError:
         messages.error(
             request,
@@ -68,6 +75,19 @@ def pay(request: HttpRequest, code: str) -> HttpResponse:
     else:
         target = intent.checkout_url
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+def _provider_not_answering(request: HttpRequest, reservation: Reservation) -> HttpResponse:
+    """503 with Retry-After: the seats stay held, and the ways to pay are offered again. The
+    attempt that went unanswered is left to the reconciler."""
+    response = render(
+        request,
+        "payments/provider_unavailable.html",
+        {"reservation": reservation, "choices": payment_choices(request, reservation)},
+        status=503,
+    )
+    response["Retry-After"] = str(PROVIDER_RETRY_AFTER_SECONDS)
+    return response
 
 
 def _poll(request: HttpRequest, reservation: Reservation, template: str, context: dict):

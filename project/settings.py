@@ -14,12 +14,52 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+import redis
+from botocore.config import Config as AwsConfig
 from django.utils.translation import gettext_lazy as _
 
 from project.aws_secrets import load_configuration_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_configuration_secret()
+
+# Outgoing calls: every one has a budget (DESIGN.md, invariant 12), named here. The SDKs'
+# defaults would have a traveller wait minutes for a provider that hangs (Stripe: 80 s read
+# timeout, 3 tries; Mercado Pago: 60 s, 4 tries on GETs) and gunicorn kill the worker first.
+# - Payment providers (Stripe, Mercado Pago; Pix goes through one of them): a call may take
+#   PROVIDER_CONNECT_TIMEOUT to connect and PROVIDER_READ_TIMEOUT for each read. A connection
+#   that fails at once (refused, reset) is tried again PROVIDER_MAX_RETRIES times; a call that
+#   timed out is not repeated in the same request: the provider may have done it, and the
+#   reconciler asks later, with the same idempotency key. So a hanging provider gets the
+#   traveller the "not answering" page in about 5 s, and one call takes under 10 s at worst
+#   (a try that cannot connect in 2 s, then one that connects in 2 s and stalls).
+# - AWS (Secrets Manager: the configuration, and operators' credentials cached 5 minutes; SES,
+#   from the Huey worker): AWS_MAX_ATTEMPTS tries of 1 + 2 s (botocore's own AWS_MAX_ATTEMPTS
+#   variable wins when set: the tests set 1, to fail at once on a closed port).
+# - Staff sign-in (mozilla-django-oidc's token, JWKS and userinfo calls) and the Huey broker
+#   (Redis) likewise.
+# gunicorn's worker timeout must stay above what one request can spend: 30 s, its default
+# (nothing in this repository starts gunicorn with less; e2e uses the default, bench 60 s),
+# is above a traveller's worst "Pay" (a credentials read, ~7 s, then two provider calls:
+# expire the earlier attempt, open the new one, under 10 s each), which stops anyway at the
+# first call that does not answer.
+PROVIDER_CONNECT_TIMEOUT = 2.0
+PROVIDER_READ_TIMEOUT = 5.0
+PROVIDER_MAX_RETRIES = 1
+AWS_CONNECT_TIMEOUT = 1.0
+AWS_READ_TIMEOUT = 2.0
+AWS_MAX_ATTEMPTS = int(os.environ.get("AWS_MAX_ATTEMPTS") or 2)
+AWS_CLIENT_CONFIG = AwsConfig(
+    connect_timeout=AWS_CONNECT_TIMEOUT,
+    read_timeout=AWS_READ_TIMEOUT,
+    retries={"mode": "standard", "total_max_attempts": AWS_MAX_ATTEMPTS},
+)
+AWS_SES_CONFIG = AWS_CLIENT_CONFIG  # django-ses builds its boto3 client with it
+OIDC_TIMEOUT = (PROVIDER_CONNECT_TIMEOUT, PROVIDER_READ_TIMEOUT)  # mozilla-django-oidc's calls
+REDIS_CONNECT_TIMEOUT = 1.0
+# Above Huey's own blocking read of the queue (1 s), which answers empty when nothing came.
+REDIS_SOCKET_TIMEOUT = 5.0
+
+load_configuration_secret(config=AWS_CLIENT_CONFIG)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -226,7 +266,11 @@ if os.environ.get("REDIS_URL"):
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "andes-booking",
-        "url": os.environ["REDIS_URL"],
+        "connection_pool": redis.ConnectionPool.from_url(
+            os.environ["REDIS_URL"],
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+            socket_timeout=REDIS_SOCKET_TIMEOUT,
+        ),
         "immediate": False,
     }
 else:
@@ -323,7 +367,6 @@ OIDC_RP_SCOPES = "openid email profile"
 OIDC_USE_NONCE = True
 OIDC_USE_PKCE = True
 OIDC_STORE_ID_TOKEN = True  # the id_token_hint of RP-initiated logout
-OIDC_TIMEOUT = 10
 OIDC_CALLBACK_CLASS = "tenants.views.StaffSignInCallbackView"
 LOGIN_URL = "/backoffice/login/"
 LOGIN_REDIRECT_URL = "/backoffice/"

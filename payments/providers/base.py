@@ -8,7 +8,14 @@ from payments.models import PaymentIntent, Refund
 
 
 class ProviderError(Exception):
-    """The provider refused or could not be reached."""
+    """The provider refused what we asked (or gave no usable answer: see ProviderNoAnswer)."""
+
+
+class ProviderNoAnswer(ProviderError):
+    """The provider did not answer within the call's budget (settings, "Outgoing calls"): a
+    timeout, a connection refused or dropped, a server error (5xx). Whether it did what we
+    asked is unknown, so nothing is concluded from it: an attempt whose opening went
+    unanswered stays open for the reconciler, a refund stays requested."""
 
 
 class InvalidWebhook(Exception):
@@ -108,7 +115,18 @@ class WebhookFacts:
 class PaymentProvider(Protocol):
     name: str
 
-    def create_checkout(self, intent: PaymentIntent, urls: CheckoutUrls) -> Checkout: ...
+    def checkout_request(self, intent: PaymentIntent, urls: CheckoutUrls) -> dict:
+        """What `create_checkout` sends for the intent: kept on it before the call
+        (`provider_request`), so that the call can be made again, unchanged, with the same
+        idempotency key."""
+        ...
+
+    def create_checkout(self, intent: PaymentIntent) -> Checkout: ...
+
+    def find_checkout(self, intent: PaymentIntent) -> Checkout | None:
+        """What an unanswered `create_checkout` made at the provider, or None if it made
+        nothing. Raises ProviderError when the provider cannot tell."""
+        ...
 
     def fetch_state(self, intent: PaymentIntent) -> PaymentState: ...
 

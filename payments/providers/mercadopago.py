@@ -5,14 +5,17 @@ import re
 from datetime import timedelta
 
 import mercadopago
+import requests
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from mercadopago.config import RequestOptions
-from mercadopago.errors.exceptions import MercadoPagoError
+from mercadopago.config.defaults import DEFAULT_RETRY_ON
 from mercadopago.http import HttpClient
 from mercadopago.webhook import InvalidWebhookSignatureError, WebhookSignatureValidator
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
 from booking.money import to_major, to_minor
 from payments.credentials import MercadoPagoCredentials
@@ -25,6 +28,7 @@ from payments.providers.base import (
     MalformedWebhook,
     PaymentState,
     ProviderError,
+    ProviderNoAnswer,
     RefundState,
     VerifiedWebhook,
     WebhookFacts,
@@ -37,17 +41,40 @@ PIX_LIFETIME = timedelta(minutes=30)
 # Mercado Pago's payment ids are numbers; a signed data.id that is not one is never fetched.
 PAYMENT_ID = re.compile(r"[0-9]{1,20}")
 KEY_PART = re.compile(r"[^A-Za-z0-9_.:+\-]")
-# What a call to Mercado Pago raises when it did not get an answer we can use.
-UNREACHABLE = (OSError, MercadoPagoError)
+# What a call to Mercado Pago raises when no answer came: requests' errors are OSErrors
+# (timeouts, connections refused or dropped).
+NO_ANSWER = OSError
 
 
-class ConfiguredHttpClient(HttpClient):
-    """The SDK has no base-URL option: requests go to MERCADOPAGO_API_BASE."""
+class BudgetedHttpClient(HttpClient):
+    """The SDK's transport, to MERCADOPAGO_API_BASE (the SDK has no base-URL option) and
+    within the settings' budget, whatever the call's RequestOptions say (their default is
+    60 s, and 3 retries that urllib3 makes after read timeouts too, on GETs): connect and
+    read timeouts, a connection that fails at once tried again, a read that timed out never
+    (Mercado Pago may have done it; the reconciler asks later), no waiting on Retry-After.
+    Answers as the SDK's own client does: {"status": ..., "response": parsed JSON or None}."""
 
-    def request(self, method, url, *args, **kwargs):
+    def request(self, method, url, maxretries=None, retry_on=None, backoff_factor=None, **kwargs):
         if url.startswith(MP_API) and settings.MERCADOPAGO_API_BASE != MP_API:
             url = settings.MERCADOPAGO_API_BASE.rstrip("/") + url[len(MP_API) :]
-        return super().request(method, url, *args, **kwargs)
+        kwargs["timeout"] = (settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
+        retry = Retry(
+            total=settings.PROVIDER_MAX_RETRIES,
+            read=False,
+            status_forcelist=DEFAULT_RETRY_ON,
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
+        with requests.Session() as session:
+            adapter = HTTPAdapter(max_retries=retry)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            answer = session.request(method, url, **kwargs)
+        try:
+            body = answer.json() if answer.status_code != 204 and answer.content else None
+        except ValueError:
+            body = None  # a proxy's error page, say: the status tells the caller
+        return {"status": answer.status_code, "response": body}
 
 
 def external_reference(intent: PaymentIntent) -> str:
@@ -93,38 +120,73 @@ class MercadoPagoProvider:
 
     def __init__(self, credentials: MercadoPagoCredentials):
         self.credentials = credentials
-        self.sdk = mercadopago.SDK(credentials.access_token, http_client=ConfiguredHttpClient())
+        self.sdk = mercadopago.SDK(credentials.access_token, http_client=BudgetedHttpClient())
 
     @staticmethod
     def _options(key) -> RequestOptions:
         return RequestOptions(custom_headers={"x-idempotency-key": str(key)})
 
     @staticmethod
-    def _ok(result) -> dict:
-        if not 200 <= result["status"] < 300:
-            raise ProviderError(f"Mercado Pago answered {result['status']}: {result['response']}")
-        return result["response"]
+    def _send(make_call) -> dict:
+        """The SDK's {"status", "response"}; ProviderNoAnswer for none, or a server error."""
+        try:
+            result = make_call()
+        except NO_ANSWER as exc:
+            raise ProviderNoAnswer(str(exc)) from exc
+        if result["status"] >= 500:
+            raise ProviderNoAnswer(f"Mercado Pago answered {result['status']}")
+        return result
 
-    def create_checkout(self, intent: PaymentIntent, urls: CheckoutUrls) -> Checkout:
+    def _call(self, make_call) -> dict:
+        """The answer's body: ProviderError for a refusal, ProviderNoAnswer for no usable
+        answer (none, a server error, a success we cannot read)."""
+        result = self._send(make_call)
+        status, body = result["status"], result["response"]
+        if not 200 <= status < 300:
+            raise ProviderError(f"Mercado Pago answered {status}: {body}")
+        if not isinstance(body, dict):
+            raise ProviderNoAnswer(f"Mercado Pago answered {status} without a readable body")
+        return body
+
+    def checkout_request(self, intent: PaymentIntent, urls: CheckoutUrls) -> dict:
+        """A Pix payment, or a Checkout Pro preference."""
         reservation = intent.reservation
         amount = float(to_major(intent.amount, intent.currency))
-        expires_at = timezone.now() + PIX_LIFETIME
-        try:
-            if intent.method == Method.PIX:
-                payment = self._ok(
-                    self.sdk.payment().create(
-                        {
-                            "transaction_amount": amount,
-                            "description": reservation.slot.activity.name,
-                            "payment_method_id": "pix",
-                            "payer": {"email": reservation.contact_email},
-                            "external_reference": external_reference(intent),
-                            "notification_url": urls.notification,
-                            "date_of_expiration": expires_at.isoformat(timespec="milliseconds"),
-                        },
-                        self._options(intent.idempotency_key),
-                    )
-                )
+        expires_at = (timezone.now() + PIX_LIFETIME).isoformat(timespec="milliseconds")
+        if intent.method == Method.PIX:
+            return {
+                "transaction_amount": amount,
+                "description": reservation.slot.activity.name,
+                "payment_method_id": "pix",
+                "payer": {"email": reservation.contact_email},
+                "external_reference": external_reference(intent),
+                "notification_url": urls.notification,
+                "date_of_expiration": expires_at,
+            }
+        return {
+            "items": [
+                {
+                    "id": reservation.code,
+                    "title": reservation.slot.activity.name,
+                    "quantity": 1,
+                    "unit_price": amount,
+                    "currency_id": intent.currency,
+                }
+            ],
+            "payer": {"email": reservation.contact_email},
+            "external_reference": external_reference(intent),
+            "notification_url": urls.notification,
+            "back_urls": {"success": urls.success, "failure": urls.cancel, "pending": urls.success},
+            "auto_return": "approved",
+            "expires": True,
+            "expiration_date_to": expires_at,
+        }
+
+    def create_checkout(self, intent: PaymentIntent) -> Checkout:
+        body, options = intent.provider_request, self._options(intent.idempotency_key)
+        if intent.method == Method.PIX:
+            payment = self._call(lambda: self.sdk.payment().create(body, options))
+            try:
                 data = payment["point_of_interaction"]["transaction_data"]
                 return Checkout(
                     reference=str(payment["id"]),
@@ -133,83 +195,100 @@ class MercadoPagoProvider:
                     pix_code=data["qr_code"],
                     pix_qr_base64=data.get("qr_code_base64", ""),
                     expires_at=parse_datetime(payment.get("date_of_expiration") or "")
-                    or expires_at,
+                    or parse_datetime(body["date_of_expiration"]),
                 )
-            preference = self._ok(
-                self.sdk.preference().create(
-                    {
-                        "items": [
-                            {
-                                "id": reservation.code,
-                                "title": reservation.slot.activity.name,
-                                "quantity": 1,
-                                "unit_price": amount,
-                                "currency_id": intent.currency,
-                            }
-                        ],
-                        "payer": {"email": reservation.contact_email},
-                        "external_reference": external_reference(intent),
-                        "notification_url": urls.notification,
-                        "back_urls": {
-                            "success": urls.success,
-                            "failure": urls.cancel,
-                            "pending": urls.success,
-                        },
-                        "auto_return": "approved",
-                        "expires": True,
-                        "expiration_date_to": expires_at.isoformat(timespec="milliseconds"),
-                    },
-                    self._options(intent.idempotency_key),
+            except (KeyError, TypeError) as exc:  # made, but we cannot tell what
+                raise ProviderNoAnswer(f"unreadable Pix payment: {exc!r}") from exc
+        preference = self._call(lambda: self.sdk.preference().create(body, options))
+        try:
+            return Checkout(
+                reference=preference["id"],
+                url=preference["init_point"],
+                expires_at=parse_datetime(body["expiration_date_to"]),
+            )
+        except (KeyError, TypeError) as exc:  # made, but we cannot tell what
+            raise ProviderNoAnswer(f"unreadable preference: {exc!r}") from exc
+
+    def find_checkout(self, intent: PaymentIntent) -> Checkout | None:
+        """Found by the external_reference the create call gave it (our intent's own): a Pix
+        payment through the payments search, a preference through the preferences search
+        (Mercado Pago documents idempotency keys for payments and refunds, not preferences)."""
+        reference = external_reference(intent)
+        if intent.method == Method.PIX:
+            found = self._call(
+                lambda: self.sdk.payment().search(
+                    {"external_reference": reference, "sort": "date_created", "criteria": "desc"}
                 )
             )
-        except UNREACHABLE as exc:
-            raise ProviderError(str(exc)) from exc
+            payments = [p for p in found.get("results") or [] if p.get("id")]
+            if not payments:
+                return None
+            payment_id = str(payments[0]["id"])
+            return Checkout(reference=payment_id, payment_id=payment_id)
+        found = self._call(lambda: self.sdk.preference().search({"external_reference": reference}))
+        preferences = [p for p in found.get("elements") or [] if p.get("id")]
+        if not preferences:
+            return None
         return Checkout(
-            reference=preference["id"], url=preference["init_point"], expires_at=expires_at
+            reference=str(preferences[0]["id"]),
+            expires_at=parse_datetime(preferences[0].get("expiration_date_to") or ""),
         )
 
     def _payment(self, payment_id: str) -> dict:
-        try:
-            return self._ok(self.sdk.payment().get(payment_id))
-        except UNREACHABLE as exc:
-            raise ProviderError(str(exc)) from exc
+        return self._call(lambda: self.sdk.payment().get(payment_id))
 
     def fetch_state(self, intent: PaymentIntent) -> PaymentState:
+        """The payment's state; with none yet, a preference is pending until it expires (as
+        Mercado Pago says it does: it may have been ended early, see cancel_checkout)."""
         if intent.provider_payment_id:
             return payment_state(self._payment(intent.provider_payment_id))
-        try:
-            found = self._ok(
-                self.sdk.payment().search(
-                    {
-                        "external_reference": external_reference(intent),
-                        "sort": "date_created",
-                        "criteria": "desc",
-                    }
-                )
+        found = self._call(
+            lambda: self.sdk.payment().search(
+                {
+                    "external_reference": external_reference(intent),
+                    "sort": "date_created",
+                    "criteria": "desc",
+                }
             )
-        except UNREACHABLE as exc:
-            raise ProviderError(str(exc)) from exc
+        )
         payments = found.get("results") or []
         approved = [p for p in payments if p.get("status") in ("approved", "refunded")]
         if approved or payments:
             return payment_state((approved or payments)[0])
-        expired = intent.expires_at is not None and intent.expires_at < timezone.now()
+        expires_at = intent.expires_at
+        if intent.method == Method.CHECKOUT and intent.provider_reference:
+            preference = self._call(lambda: self.sdk.preference().get(intent.provider_reference))
+            limit = parse_datetime(str(preference.get("expiration_date_to") or ""))
+            expires_at = limit if preference.get("expires") and limit else None
+        expired = expires_at is not None and expires_at <= timezone.now()
         return PaymentState(status=S.EXPIRED if expired else S.PENDING)
 
     def cancel_checkout(self, intent: PaymentIntent) -> None:
-        """Preferences cannot be withdrawn; they expire on their own."""
-
-    def refund(self, intent: PaymentIntent, refund: Refund) -> RefundState:
-        try:
-            result = self._ok(
-                self.sdk.refund().create(
-                    intent.provider_payment_id,
-                    {"amount": float(to_major(refund.amount, intent.currency))},
-                    self._options(refund.idempotency_key),
+        """End an open attempt, so a traveller who chose again cannot pay twice: a Pix payment
+        is cancelled, a preference expires now. One already paid or ended is left as it is
+        (its notification tells which)."""
+        if intent.method == Method.PIX and intent.provider_payment_id:
+            payment_id = intent.provider_payment_id
+            self._send(lambda: self.sdk.payment().update(payment_id, {"status": "cancelled"}))
+        elif intent.method == Method.CHECKOUT and intent.provider_reference:
+            now = timezone.now().isoformat(timespec="milliseconds")
+            reference = intent.provider_reference
+            self._send(
+                lambda: self.sdk.preference().update(
+                    reference, {"expires": True, "expiration_date_to": now}
                 )
             )
-        except UNREACHABLE as exc:
-            raise ProviderError(str(exc)) from exc
+
+    def refund(self, intent: PaymentIntent, refund: Refund) -> RefundState:
+        """Carries the refund's own idempotency key (Mercado Pago requires one on refunds):
+        asking again (after no answer) never refunds twice."""
+        result = self._call(
+            lambda: self.sdk.refund().create(
+                intent.provider_payment_id,
+                {"amount": float(to_major(refund.amount, intent.currency))},
+                self._options(refund.idempotency_key),
+            )
+        )
         return RefundState(
             refund_id=str(result["id"]),
             succeeded=result.get("status") == "approved",

@@ -1,7 +1,8 @@
 """Stripe: Checkout Sessions for cards, and Pix for BRL. Webhooks verified by the SDK."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import requests
 import stripe
 from django.conf import settings
 from django.utils import timezone
@@ -15,6 +16,7 @@ from payments.providers.base import (
     InvalidSignature,
     PaymentState,
     ProviderError,
+    ProviderNoAnswer,
     RefundState,
     VerifiedWebhook,
     WebhookFacts,
@@ -43,6 +45,46 @@ def session_state(session) -> PaymentState:
     )
 
 
+class BudgetedRequestsClient(stripe.RequestsClient):
+    """The SDK's transport (requests) within the settings' budget: connect and read timeouts,
+    and a read that timed out is not tried again (the SDK would, doubling the traveller's
+    wait): Stripe may have done it, and the reconciler asks later with the same idempotency
+    key. A connection that fails at once is still retried (max_network_retries)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            timeout=(settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
+        )
+
+    def _handle_request_error(self, e: Exception):
+        try:
+            super()._handle_request_error(e)
+        except stripe.APIConnectionError as error:
+            if isinstance(e, requests.exceptions.ReadTimeout):
+                error.should_retry = False
+            raise
+
+
+def _failure(exc: stripe.StripeError) -> ProviderError:
+    """No answer (a network error, or a 5xx whose result Stripe calls indeterminate), or a
+    refusal."""
+    if isinstance(exc, stripe.APIConnectionError) or (
+        isinstance(exc, stripe.APIError) and (exc.http_status or 500) >= 500
+    ):
+        return ProviderNoAnswer(str(exc))
+    return ProviderError(str(exc))
+
+
+def _checkout(session) -> Checkout:
+    session = session.to_dict()
+    expires_at = session.get("expires_at")
+    return Checkout(
+        reference=session["id"],
+        url=session.get("url") or "",
+        expires_at=datetime.fromtimestamp(expires_at, UTC) if expires_at else None,
+    )
+
+
 class StripeProvider:
     name = Provider.STRIPE
 
@@ -51,47 +93,67 @@ class StripeProvider:
         self.client = stripe.StripeClient(
             credentials.secret_key,
             base_addresses={"api": settings.STRIPE_API_BASE},
-            max_network_retries=2,
+            http_client=BudgetedRequestsClient(),
+            max_network_retries=settings.PROVIDER_MAX_RETRIES,
         )
 
-    def create_checkout(self, intent: PaymentIntent, urls: CheckoutUrls) -> Checkout:
+    def checkout_request(self, intent: PaymentIntent, urls: CheckoutUrls) -> dict:
         reservation = intent.reservation
         metadata = {"intent_id": str(intent.pk), "reservation": reservation.code}
         expires_at = timezone.now() + MINIMUM_SESSION_LIFETIME
+        return {
+            "mode": "payment",
+            "payment_method_types": ["pix" if intent.method == Method.PIX else "card"],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": intent.currency.lower(),
+                        "unit_amount": intent.amount,
+                        "product_data": {"name": reservation.slot.activity.name},
+                    },
+                }
+            ],
+            "client_reference_id": reservation.code,
+            "customer_email": reservation.contact_email,
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "success_url": urls.success + "?session_id={CHECKOUT_SESSION_ID}",
+            "cancel_url": urls.cancel,
+            "expires_at": int(expires_at.timestamp()),
+        }
+
+    def create_checkout(self, intent: PaymentIntent) -> Checkout:
         try:
-            session = self.client.v1.checkout.sessions.create(
-                params={
-                    "mode": "payment",
-                    "payment_method_types": ["pix" if intent.method == Method.PIX else "card"],
-                    "line_items": [
-                        {
-                            "quantity": 1,
-                            "price_data": {
-                                "currency": intent.currency.lower(),
-                                "unit_amount": intent.amount,
-                                "product_data": {"name": reservation.slot.activity.name},
-                            },
-                        }
-                    ],
-                    "client_reference_id": reservation.code,
-                    "customer_email": reservation.contact_email,
-                    "metadata": metadata,
-                    "payment_intent_data": {"metadata": metadata},
-                    "success_url": urls.success + "?session_id={CHECKOUT_SESSION_ID}",
-                    "cancel_url": urls.cancel,
-                    "expires_at": int(expires_at.timestamp()),
-                },
-                options={"idempotency_key": str(intent.idempotency_key)},
-            )
+            return _checkout(self._create_session(intent))
         except stripe.StripeError as exc:
-            raise ProviderError(str(exc)) from exc
-        return Checkout(reference=session.id, url=session.url, expires_at=expires_at)
+            raise _failure(exc) from exc
+
+    def _create_session(self, intent: PaymentIntent):
+        return self.client.v1.checkout.sessions.create(
+            params=intent.provider_request,
+            options={"idempotency_key": str(intent.idempotency_key)},
+        )
+
+    def find_checkout(self, intent: PaymentIntent) -> Checkout | None:
+        """The same create call again, with the same parameters and idempotency key: Stripe
+        answers with the session the first call made (it keeps the answer of any call it
+        began for 24 hours). A request it refuses now was never carried out, since then it
+        would have replayed that call's answer: no session was made."""
+        if not intent.provider_request:
+            raise ProviderError(f"intent {intent.pk} kept no request to repeat")
+        try:
+            return _checkout(self._create_session(intent))
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.StripeError as exc:
+            raise _failure(exc) from exc
 
     def fetch_state(self, intent: PaymentIntent) -> PaymentState:
         try:
             session = self.client.v1.checkout.sessions.retrieve(intent.provider_reference)
         except stripe.StripeError as exc:
-            raise ProviderError(str(exc)) from exc
+            raise _failure(exc) from exc
         return session_state(session.to_dict())
 
     def cancel_checkout(self, intent: PaymentIntent) -> None:
@@ -101,9 +163,11 @@ class StripeProvider:
         except stripe.InvalidRequestError:
             pass  # already complete or expired: the webhook tells which
         except stripe.StripeError as exc:
-            raise ProviderError(str(exc)) from exc
+            raise _failure(exc) from exc
 
     def refund(self, intent: PaymentIntent, refund: Refund) -> RefundState:
+        """Carries the refund's own idempotency key: asking again (after no answer) never
+        refunds twice."""
         try:
             result = self.client.v1.refunds.create(
                 params={
@@ -114,7 +178,7 @@ class StripeProvider:
                 options={"idempotency_key": str(refund.idempotency_key)},
             )
         except stripe.StripeError as exc:
-            raise ProviderError(str(exc)) from exc
+            raise _failure(exc) from exc
         return RefundState(
             refund_id=result.id,
             succeeded=result.status == "succeeded",
@@ -211,7 +275,7 @@ class StripeProvider:
         except stripe.InvalidRequestError:
             return ""
         except stripe.StripeError as exc:
-            raise ProviderError(str(exc)) from exc
+            raise _failure(exc) from exc
         return found.data[0].id if found.data else ""
 
 

@@ -7,7 +7,7 @@ from booking.errors import BookingError
 from booking.models import Reservation
 from payments.models import PaymentIntent
 from payments.providers import provider_for
-from payments.providers.base import CheckoutUrls, ProviderError
+from payments.providers.base import CheckoutUrls, ProviderError, ProviderNoAnswer
 from tenants.actors import TRAVELLER, Actor, actor_require
 
 S = PaymentIntent.Status
@@ -25,9 +25,12 @@ def payment_start(
     provider first, so the traveller cannot pay twice. Any traveller with the reservation's
     code may pay it (a payment link can be passed on); the code is unguessable.
 
-    The intent row is committed before the provider call (which carries the intent's own
-    idempotency key), then updated under its lock.
-    Raises PaymentNotPossible, ProviderError.
+    The intent row, with what the create call will send, is committed before the call (which
+    carries the intent's own idempotency key), then updated under its lock. A call the
+    provider refused fails the intent. One it did not answer leaves the intent open
+    (`created`, no provider reference): the provider may have made the checkout, though nobody
+    was sent to it; the reconciler makes the same call again to learn which, and ends it.
+    Raises PaymentNotPossible, ProviderError (ProviderNoAnswer when it did not answer).
     """
     actor_require(actor, TRAVELLER)
     if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed():
@@ -36,15 +39,22 @@ def payment_start(
         if earlier.provider_reference:
             provider_for(earlier.provider).cancel_checkout(earlier)
 
-    intent = PaymentIntent.objects.create(
-        reservation=reservation,
-        provider=provider,
-        method=method,
-        amount=reservation.total_amount,
-        currency=reservation.currency,
-    )
+    gateway = provider_for(provider)
+    with transaction.atomic():
+        intent = PaymentIntent.objects.create(
+            reservation=reservation,
+            provider=provider,
+            method=method,
+            amount=reservation.total_amount,
+            currency=reservation.currency,
+        )
+        intent.provider_request = gateway.checkout_request(intent, urls)
+        intent.save(update_fields=["provider_request"])
     try:
-        checkout = provider_for(provider).create_checkout(intent, urls)
+        checkout = gateway.create_checkout(intent)
+    except ProviderNoAnswer as exc:
+        intent.add_to_timeline("payment_start_unanswered", "system", note=str(exc)[:500])
+        raise
     except ProviderError:
         with transaction.atomic():
             intent = PaymentIntent.objects.locked().get(pk=intent.pk)

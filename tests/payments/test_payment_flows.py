@@ -209,20 +209,6 @@ def test_partial_then_full_refund_confirmed_by_webhooks_releases_the_seats(payin
         assert not Anomaly.objects.exists()
 
 
-def test_a_provider_that_does_not_answer_leaves_the_seats_held_with_a_clear_message(
-    paying, settings
-):
-    reservation = paying.reservation()
-    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
-    response = paying.client.post(
-        f"/reservations/{reservation.code}/pay/", {"pay": "stripe:card"}, follow=True
-    )
-    assert "The payment provider is not answering" in response.content.decode()
-    assert paying.fresh(reservation).status == "held"
-    with tenant_context(paying.committed.operator):
-        assert latest_intent(reservation).status == S.FAILED
-
-
 def test_only_offered_methods_can_be_chosen(paying):
     reservation = paying.reservation()  # ARS: no Pix
     response = paying.client.post(
