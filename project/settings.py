@@ -36,7 +36,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 #   from the Huey worker): AWS_MAX_ATTEMPTS tries of 1 + 2 s (botocore's own AWS_MAX_ATTEMPTS
 #   variable wins when set: the tests set 1, to fail at once on a closed port).
 # - Staff sign-in (mozilla-django-oidc's token, JWKS and userinfo calls) and the Huey broker
-#   (Redis) likewise.
+#   (Redis) likewise; PostgreSQL: DATABASE_CONNECT_TIMEOUT and DATABASE_LOCK_TIMEOUT_MS below.
 # gunicorn's worker timeout must stay above what one request can spend: 30 s, its default
 # (nothing in this repository starts gunicorn with less; e2e uses the default, bench 60 s),
 # is above a traveller's worst "Pay" (a credentials read, ~7 s, then two provider calls:
@@ -202,8 +202,12 @@ DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 # every statement of every process, migrations included: a migration waiting on a busy table
 # gives up instead of queueing the site's traffic behind its own lock.
 DATABASE_LOCK_TIMEOUT_MS = int(os.environ.get("DATABASE_LOCK_TIMEOUT_MS", "3000"))
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    f"-c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}"
+# A server that does not answer a new connection within DATABASE_CONNECT_TIMEOUT seconds is
+# treated as down (503 with Retry-After) rather than holding the worker.
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    options=f"-c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}",
+    connect_timeout=DATABASE_CONNECT_TIMEOUT,
 )
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -4,6 +4,7 @@ request answers 503 with Retry-After, in the traveller's language, logs one line
 changes nothing; a retry once the database answers again goes through."""
 
 import logging
+import socket
 import time
 
 import psycopg
@@ -118,3 +119,25 @@ def test_any_other_error_is_still_a_500(committed, client_en, monkeypatch):
     assert response.status_code == 500
     assert "Retry-After" not in response
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_a_server_that_accepts_and_never_answers_is_a_503_within_the_connect_timeout(
+    committed, client_en
+):
+    """A PostgreSQL that hangs (the connection is accepted by the kernel, nothing answers):
+    the worker gives up after DATABASE_CONNECT_TIMEOUT instead of waiting forever."""
+    silent = socket.create_server(("127.0.0.1", 0))  # listens, never accepts nor answers
+    port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = str(silent.getsockname()[1])
+    try:
+        started = time.monotonic()
+        response = client_en.get("/")
+        waited = time.monotonic() - started
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+        silent.close()
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert 4 < waited < 9, waited
