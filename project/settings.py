@@ -135,6 +135,7 @@ TENANT_APPS = [
     "outbox",
     "booking",
     "payments",
+    "panel_sync",
     "backoffice",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -333,6 +334,13 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
 MERCADOPAGO_API_BASE = os.environ.get("MERCADOPAGO_API_BASE", "https://api.mercadopago.com")
 # An intent still open after this long is asked about at the provider by the reconciler.
 PAYMENT_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYMENT_RECONCILE_AFTER_MINUTES", "20"))
+
+# The operator's activity panel (OCTO). Its address is each operator's own (PanelConnection);
+# its API key and the token of its notifications are in the operator's secret, under "panel".
+# Every call has these bounds (seconds) and is never retried inside a request: the outbox
+# retries pushes, the next pull retries reads.
+PANEL_CONNECT_TIMEOUT = float(os.environ.get("PANEL_CONNECT_TIMEOUT", "3"))
+PANEL_READ_TIMEOUT = float(os.environ.get("PANEL_READ_TIMEOUT", "10"))
 
 # Staff identity: OpenID Connect (mozilla-django-oidc) against a Cognito user pool. Endpoints
 # follow from the pool and its domain; each can be overridden by the environment (development

@@ -1,0 +1,2 @@
+"""Panel sync's writes, by noun: the connection, the catalogue mapping, pushes, pulls and
+conflicts."""
