@@ -195,3 +195,50 @@ def rate_set_price(
             },
         )
     return rate
+
+
+# Other channels' word on the catalogue (the system's sync with the operator's panel)
+
+
+def slot_ensure(
+    *, activity_id: int, starts_at: datetime, capacity: int, is_open: bool, actor: Actor
+) -> tuple[Slot, bool]:
+    """The departure of an activity at `starts_at`, created with this capacity if it does not
+    exist yet (another channel sells it). Returns (slot, created). The system only; its seats
+    are set afterwards under the slot's lock (booking.services.slot_apply_availability)."""
+    actor_require(actor, SYSTEM)
+    with transaction.atomic():
+        slot, created = Slot.objects.get_or_create(
+            activity_id=activity_id,
+            starts_at=starts_at,
+            defaults={"capacity": capacity, "is_open": is_open},
+        )
+        if created:
+            audit_record(
+                actor=str(actor),
+                action="departure_created",
+                target=str(slot),
+                data={"slot": slot.pk, "capacity": capacity, "is_open": is_open},
+            )
+    return slot, created
+
+
+def rate_apply_channel_price(*, rate_id: int, amount: int, actor: Actor) -> Rate:
+    """Another channel's price for a rate (the panel's, which is the master of it for a mapped
+    activity): the amount only, limits kept. Reservations keep the price they were made at.
+    The system only; audited when it changes.
+
+    Locks: the rate row."""
+    actor_require(actor, SYSTEM)
+    with transaction.atomic():
+        rate = Rate.objects.select_for_update(no_key=True).get(pk=rate_id)
+        if rate.amount != amount:
+            before, rate.amount = rate.amount, amount
+            rate.save(update_fields=["amount"])
+            audit_record(
+                actor=str(actor),
+                action="price_changed",
+                target=str(rate),
+                data={"rate": rate.pk, "from": {"amount": before}, "to": {"amount": amount}},
+            )
+    return rate

@@ -118,7 +118,7 @@ class ProductMapping(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.panel_option_name and self.panel_option_name != "DEFAULT":
+        if self.panel_option_name not in ("", "DEFAULT", self.panel_name):
             return f"{self.panel_name} / {self.panel_option_name}"
         return self.panel_name
 

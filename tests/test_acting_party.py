@@ -26,6 +26,11 @@ SERVICE_MODULES = [
     "payments.services.refunds",
     "payments.services.reconciliation",
     "payments.services.anomalies",
+    "panel_sync.services.connection",
+    "panel_sync.services.catalogue",
+    "panel_sync.services.push",
+    "panel_sync.services.pull",
+    "panel_sync.services.conflicts",
 ]
 # Public functions of those modules that take no actor, and why.
 WITHOUT_ACTOR = {
@@ -40,6 +45,17 @@ WITHOUT_ACTOR = {
     "intent_apply_facts": "in a verified webhook's transaction; names the provider itself",
     "anomaly_raise": "in the transition path's transaction, for staff to see",
     "refunds_settle": "in the transaction of a refund request or a provider's confirmation",
+    "panel_client": "builds a client from the operator's secret, writes nothing",
+    "octo_amount": "pure: converts an OCTO price",
+    "unit_price": "pure: reads an OCTO unit's price",
+    "activity_suggestions": "a read",
+    "rate_suggestion": "a read",
+    "push_when_changed": "booking's receiver, in the transaction of a change its actor made",
+    "deliver_push": "the outbox's consumer: calls panel_push as the system",
+    "wanted": "pure: what a reservation asks of the panel",
+    "booking_uuid": "pure: the OCTO uuid of an attempt",
+    "booking_seats": "pure: the seats of an OCTO booking",
+    "pushes_pending": "a read",
 }
 
 

@@ -19,6 +19,8 @@ from django.template import engines
 ROOT = Path(settings.BASE_DIR)
 LAYERS = ["audit", "tenants", "outbox", "booking", "payments", "backoffice"]  # bottom to top
 RANK = {app: rank for rank, app in enumerate(LAYERS, start=1)} | {"layout": 0, "project": 99}
+RANK["panel_sync"] = RANK["payments"]  # a layer beside payments
+APPS = [*LAYERS, "panel_sync"]
 FOLDER_OWNERS = {"emails": "booking"}
 TEMPLATE_NAME = re.compile(r"^[\w/]+\.(?:html|txt)(?:#[\w-]+)?$")
 TAG = re.compile(r"{%\s*(extends|include|load|url)\s+(.*?)%}", re.S)
@@ -82,7 +84,7 @@ def violations(owner: str, references: list[tuple[str, str]]) -> list[str]:
 
 TEMPLATES = sorted((ROOT / "templates").rglob("*.*"))
 APP_CODE = sorted(
-    path for app in LAYERS for path in (ROOT / app).rglob("*.py") if "migrations" not in path.parts
+    path for app in APPS for path in (ROOT / app).rglob("*.py") if "migrations" not in path.parts
 )
 
 

@@ -1,0 +1,499 @@
+"""Outbound: what we sold, told to the panel (we are its reseller).
+
+Every change of a reservation of a mapped activity is written to the outbox (`panel.push`),
+in the change's own transaction, by `push_when_changed` (a receiver of booking's
+`reservation_changed`). Its consumer, `panel_push`, does not replay the change: it reads the
+reservation as it is now and its booking at the panel as last recorded, and makes the panel
+agree:
+
+    held      -> a hold at the panel (`POST /bookings`, our uuid, expirationMinutes = the
+                 hold left here)
+    paid      -> a hold if the panel has none, then `POST /bookings/{uuid}/confirm` with the
+                 traveller's contact
+    cancelled, expired, refunded -> `POST /bookings/{uuid}/cancel` if the panel holds it
+
+so a message replayed, duplicated or delivered out of order changes nothing more, and an OCTO
+`uuid` sent again names the same booking. When the panel's answer leaves a doubt (a uuid it
+says is taken, a booking it says it cannot confirm or cancel), we ask it (`GET
+/bookings/{uuid}`) and take its word.
+
+A refusal (a 4xx OCTO error about the booking: sold out there, an unknown departure or unit)
+is recorded (PanelBooking REFUSED), put in the reservation's timeline ("panel_refused") and
+raised to staff (PanelConflict "sold here, refused by the panel"); the consumer returns, so the
+outbox does not retry what the panel will refuse again. A panel that does not answer (or
+refuses our key) raises: the outbox retries with backoff, and after MAX_ATTEMPTS the message
+stays in the outbox, failed, for staff to see.
+"""
+
+import logging
+import math
+import uuid as uuid_module
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from booking.models import Reservation, ReservationEvent
+from outbox.delivery import consumer
+from outbox.models import OutboxMessage
+from outbox.services import outbox_emit
+from panel_sync.models import (
+    AvailabilityMapping,
+    PanelBooking,
+    PanelConflict,
+    PanelConnection,
+    ProductMapping,
+    UnitMapping,
+)
+from panel_sync.octo import OctoClient, PanelError, PanelUnavailable, availability_start
+from panel_sync.services.conflicts import conflict_raise, conflict_settle
+from panel_sync.services.connection import panel_client
+from tenants.actors import SYSTEM, Actor, actor_require
+
+logger = logging.getLogger(__name__)
+
+PUSH = "panel.push"
+ACTOR = Actor.system("panel sync")
+HOLDING = (PanelBooking.Status.ON_HOLD, PanelBooking.Status.CONFIRMED)
+GONE = (PanelBooking.Status.CANCELLED, PanelBooking.Status.EXPIRED)
+# OCTO statuses we read as one of ours: a booking awaiting the supplier is a hold, a redeemed
+# one confirmed, a rejected one gone.
+PANEL_STATUSES = {"PENDING": "ON_HOLD", "REDEEMED": "CONFIRMED", "REJECTED": "CANCELLED"}
+# What a reservation asks of the panel.
+HOLD, CONFIRM, RELEASE = "hold", "confirm", "release"
+STEPS_AT_MOST = 4  # a push is at most: ask, reserve (again), confirm
+
+
+class Outcome(StrEnum):
+    UNCHANGED = "unchanged"  # the panel already agreed
+    RESERVED = "reserved"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    REFUSED = "refused"
+    NOT_SYNCED = "not_synced"  # no enabled connection, or the activity is not mapped
+
+
+OUTCOMES = {
+    "ON_HOLD": Outcome.RESERVED,
+    "CONFIRMED": Outcome.CONFIRMED,
+    "CANCELLED": Outcome.CANCELLED,
+    "EXPIRED": Outcome.CANCELLED,
+}
+
+
+class Refusal(Exception):
+    """Our side cannot make the request (a rate or departure the panel does not have):
+    recorded like the panel's own refusal."""
+
+    def __init__(self, code: str, staff_message: str, message: str = ""):
+        super().__init__(message or staff_message)
+        self.code = code
+        self.staff_message = staff_message
+        self.message = message or staff_message
+
+
+# The receiver: in the change's transaction
+
+
+def push_when_changed(sender, reservation: Reservation, change, **kwargs) -> None:
+    """booking.events.reservation_changed: a push message for a reservation of a mapped
+    activity, while the operator's connection is enabled, in the same transaction as the
+    change (two small indexed reads and an insert, under the change's locks)."""
+    if not PanelConnection.objects.filter(pk=PanelConnection.ONLY, enabled=True).exists():
+        return
+    if not ProductMapping.objects.filter(activity__slots__id=reservation.slot_id).exists():
+        return
+    outbox_emit(topic=PUSH, payload={"reservation_id": reservation.pk, "change": str(change)})
+
+
+@consumer(PUSH)
+def deliver_push(message: OutboxMessage) -> None:
+    panel_push(reservation_id=message.payload["reservation_id"], actor=ACTOR)
+
+
+def panel_push_again(*, reservation_id: int, actor: Actor) -> OutboxMessage:
+    """Queue a push of a reservation (staff, after fixing a mapping; the system's sweep)."""
+    from tenants.actors import STAFF
+    from tenants.models import Role
+
+    actor_require(actor, STAFF, SYSTEM, role=Role.AGENT)
+    with transaction.atomic():
+        return outbox_emit(
+            topic=PUSH, payload={"reservation_id": reservation_id, "change": "again"}
+        )
+
+
+# The consumer
+
+
+@dataclass
+class _Push:
+    reservation: Reservation
+    mapping: ProductMapping
+    client: OctoClient
+    now: datetime
+    current: PanelBooking | None
+    outcome: Outcome = Outcome.UNCHANGED
+
+
+def panel_push(*, reservation_id: int, actor: Actor, now: datetime | None = None) -> Outcome:
+    """Make the panel agree with the reservation as it is now (see the module's docstring).
+
+    Locks: no row lock while the panel is spoken to. Pushes of one reservation take turns
+    on a transaction-level advisory lock named after it (nothing else ever takes it: no
+    traveller, seat or payment waits on it), so two deliveries never talk to the panel about
+    the same booking at once; a second one waits up to the connection's lock_timeout, then
+    fails and is retried by the outbox. Runs in the outbox delivery's transaction.
+
+    Raises PanelUnavailable (retried by the outbox); a refusal returns Outcome.REFUSED."""
+    actor_require(actor, SYSTEM)
+    now = now or timezone.now()
+    panel = PanelConnection.enabled_one()
+    if panel is None:
+        return Outcome.NOT_SYNCED
+    with transaction.atomic():
+        _one_push_at_a_time(reservation_id)
+        reservation = Reservation.objects.select_related("slot__activity").get(pk=reservation_id)
+        mapping = ProductMapping.objects.filter(activity_id=reservation.slot.activity_id).first()
+        if mapping is None:
+            return Outcome.NOT_SYNCED
+        push = _Push(
+            reservation=reservation,
+            mapping=mapping,
+            client=panel_client(panel),
+            now=now,
+            current=reservation.panel_bookings.current().first(),
+        )
+        try:
+            _converge(push, actor)
+        except PanelError as exc:
+            if exc.about_credentials:
+                raise PanelUnavailable(f"{exc.staff_message} ({exc})") from exc
+            _refused(push, exc.code, exc.staff_message, exc.message, actor)
+        except Refusal as exc:
+            _refused(push, exc.code, exc.staff_message, exc.message, actor)
+    logger.info("panel push of %s: %s", reservation.code, push.outcome)
+    return push.outcome
+
+
+def _one_push_at_a_time(reservation_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"panel_push:{connection.schema_name}:{reservation_id}"],
+        )
+
+
+def wanted(reservation: Reservation, now: datetime) -> str:
+    if reservation.status == Reservation.Status.PAID:
+        return CONFIRM
+    if reservation.status == Reservation.Status.HELD and not reservation.hold_has_lapsed(now):
+        return HOLD
+    return RELEASE
+
+
+def _converge(push: _Push, actor: Actor) -> None:
+    for _step in range(STEPS_AT_MOST):
+        goal, current = wanted(push.reservation, push.now), push.current
+        status = current.status if current is not None else None
+        if goal == RELEASE:
+            if status in HOLDING:
+                _cancel(push, actor)
+            return
+        if status == PanelBooking.Status.CONFIRMED:
+            return  # held or paid here, confirmed there: nothing more to say
+        if goal == HOLD and (status == PanelBooking.Status.ON_HOLD or _refused_already(current)):
+            return
+        if goal == CONFIRM and status == PanelBooking.Status.ON_HOLD:
+            _confirm(push, actor)
+            continue
+        _reserve(push, actor)
+    raise PanelUnavailable("the panel's answers did not settle")  # retried later
+
+
+def _refused_already(current: PanelBooking | None) -> bool:
+    """A hold the panel refused stays refused (staff see the conflict); a payment tries the
+    panel again, since a sold booking must be known there."""
+    return current is not None and current.status == PanelBooking.Status.REFUSED
+
+
+def _attempt_for_new_booking(current: PanelBooking | None) -> int:
+    """The attempt a reserve speaks for: the current one if the panel never made it (none
+    yet, refused), else the next (the panel let it expire or cancelled it: a uuid is not
+    booked twice)."""
+    if current is None:
+        return 0
+    if current.status == PanelBooking.Status.REFUSED:
+        return current.attempt
+    return current.attempt + 1
+
+
+def booking_uuid(reservation: Reservation, attempt: int) -> str:
+    """Attempt 0 is the reservation's own uuid; later ones derive from it, so every retry of
+    a push names the same booking."""
+    if attempt == 0:
+        return str(reservation.uuid)
+    return str(uuid_module.uuid5(reservation.uuid, f"attempt-{attempt}"))
+
+
+def _reserve(push: _Push, actor: Actor) -> None:
+    reservation, mapping = push.reservation, push.mapping
+    attempt = _attempt_for_new_booking(push.current)
+    uuid = booking_uuid(reservation, attempt)
+    availability_id = _availability_id(push)
+    units = _unit_items(reservation)
+    if reservation.status == Reservation.Status.HELD:
+        minutes = math.ceil(reservation.hold_seconds_left(push.now) / 60)
+    else:  # paid: confirmed at once after
+        minutes = getattr(connection.tenant, "hold_minutes", 15)
+    try:
+        answer = push.client.reserve(
+            uuid=uuid,
+            product_id=mapping.panel_product_id,
+            option_id=mapping.panel_option_id,
+            availability_id=availability_id,
+            unit_items=units,
+            expiration_minutes=max(minutes, 1),
+            notes=_("Booked on our site: %(code)s") % {"code": reservation.code},
+        )
+    except PanelError as exc:
+        if exc.code != "INVALID_BOOKING_UUID":
+            raise
+        # The uuid is taken at the panel: by this very booking, from a push whose answer we
+        # never heard (then the panel's state is ours), or it cannot be booked again.
+        answer = _ask(push, uuid)
+        if answer is None:
+            raise
+    _record(push, attempt, uuid, answer, actor)
+
+
+def _confirm(push: _Push, actor: Actor) -> None:
+    current, uuid = push.current, str(push.current.uuid)
+    try:
+        answer = push.client.confirm(uuid, contact=_contact(push.reservation))
+    except PanelError as exc:
+        if exc.about_credentials:
+            raise
+        # Confirmed already (an answer we never heard), or the hold lapsed there first (then
+        # the next step books it again): the panel's booking says which.
+        answer = _ask(push, uuid)
+        if answer is None or answer.get("status") in ("ON_HOLD", "PENDING"):
+            raise
+    _record(push, current.attempt, uuid, answer, actor)
+
+
+def _cancel(push: _Push, actor: Actor) -> None:
+    reservation, current = push.reservation, push.current
+    reason = _("%(status)s on our site") % {"status": reservation.get_status_display()}
+    try:
+        answer = push.client.cancel(str(current.uuid), reason=reason)
+    except PanelError as exc:
+        if exc.about_credentials:
+            raise
+        answer = _ask(push, str(current.uuid))
+        if answer is None or answer.get("status") in HOLDING:
+            conflict_raise(
+                kind=PanelConflict.Kind.CANCEL_REFUSED,
+                reservation=reservation,
+                details=f"{exc.staff_message} ({exc})",
+                data={"uuid": str(current.uuid), "code": exc.code},
+                actor=actor,
+            )
+            _timeline(reservation, "panel_cancel_refused", actor, exc.staff_message, exc.code)
+            push.outcome = Outcome.REFUSED
+            return
+    _record(push, current.attempt, str(current.uuid), answer, actor)
+
+
+def _ask(push: _Push, uuid: str) -> dict | None:
+    """The panel's booking under `uuid`, if it has one (our reading of a doubtful answer)."""
+    try:
+        answer = push.client.booking(uuid)
+    except PanelError as exc:
+        if exc.about_credentials:
+            raise
+        return None
+    if str(answer.get("uuid", "")).lower() != uuid.lower():
+        return None
+    return answer
+
+
+def _record(push: _Push, attempt: int, uuid: str, answer: dict, actor: Actor) -> None:
+    """The panel's booking as it answered: status, seats, expiry, references; a timeline
+    entry when its status changed; an open refusal conflict settled once the panel took it."""
+    status = str(answer.get("status") or "")
+    status = PANEL_STATUSES.get(status, status)
+    if status not in (*HOLDING, *GONE):
+        raise PanelUnavailable(f"the panel answered a booking in status {status!r}")
+    before = push.current.status if push.current and push.current.attempt == attempt else None
+    booking, _created = PanelBooking.objects.update_or_create(
+        reservation=push.reservation,
+        attempt=attempt,
+        defaults={
+            "uuid": uuid,
+            "status": status,
+            "panel_id": str(answer.get("id") or "")[:200],
+            "supplier_reference": str(answer.get("supplierReference") or "")[:120],
+            "availability_id": str(answer.get("availabilityId") or "")[:200],
+            "seats": booking_seats(answer, push.mapping),
+            "expires_at": _instant(answer.get("utcExpiresAt")),
+            "error_code": "",
+            "error_message": "",
+            "last_push_at": push.now,
+        },
+    )
+    push.current = booking
+    if status != before:
+        push.outcome = OUTCOMES[status]
+        _timeline(
+            push.reservation,
+            f"panel_{status.lower()}",
+            actor,
+            booking.supplier_reference,
+            data={"uuid": uuid, "seats": booking.seats},
+        )
+    if status in HOLDING:
+        conflict_settle(
+            kind=PanelConflict.Kind.REFUSED,
+            reservation=push.reservation,
+            note=_("The panel took the booking on a later push."),
+            actor=actor,
+        )
+
+
+def _refused(push: _Push, code: str, staff_message: str, message: str, actor: Actor) -> None:
+    """The panel refused (or we could not ask): a reserve refused is a REFUSED booking; a
+    confirmation refused leaves the hold there as it is, with the error."""
+    reservation, current = push.reservation, push.current
+    fields = {"error_code": code[:64], "error_message": message, "last_push_at": push.now}
+    if current is not None and current.status in HOLDING:
+        PanelBooking.objects.filter(pk=current.pk).update(**fields)
+    else:
+        attempt = _attempt_for_new_booking(current)
+        PanelBooking.objects.update_or_create(
+            reservation=reservation,
+            attempt=attempt,
+            defaults={
+                "uuid": booking_uuid(reservation, attempt),
+                "status": PanelBooking.Status.REFUSED,
+                "seats": 0,
+                **fields,
+            },
+        )
+    details = staff_message if message == staff_message else f"{staff_message} ({code}: {message})"
+    _timeline(reservation, "panel_refused", actor, details, code)
+    conflict_raise(
+        kind=PanelConflict.Kind.REFUSED,
+        reservation=reservation,
+        details=details,
+        data={"code": code, "message": message, "status": reservation.status},
+        actor=actor,
+    )
+    push.outcome = Outcome.REFUSED
+    logger.warning("panel refused %s: %s %s", reservation.code, code, message)
+
+
+def _timeline(
+    reservation: Reservation, kind: str, actor: Actor, note: str, code: str = "", data=None
+) -> None:
+    ReservationEvent.objects.create(
+        reservation=reservation,
+        kind=kind,
+        actor=str(actor),
+        note=note,
+        data=data or ({"code": code} if code else {}),
+    )
+
+
+# What we send
+
+
+def _availability_id(push: _Push) -> str:
+    """The panel's id of our departure: as the last pull mapped it, else asked of the panel
+    for that day (and recorded)."""
+    slot, mapping = push.reservation.slot, push.mapping
+    known = AvailabilityMapping.objects.filter(slot=slot).first()
+    if known is not None:
+        return known.panel_availability_id
+    day = timezone.localtime(slot.starts_at, mapping.zone()).date()
+    for item in push.client.availability(
+        product_id=mapping.panel_product_id,
+        option_id=mapping.panel_option_id,
+        local_date_start=day,
+        local_date_end=day,
+    ):
+        if availability_start(item) == slot.starts_at:
+            AvailabilityMapping.objects.update_or_create(
+                product=mapping,
+                panel_availability_id=str(item["id"]),
+                defaults={"slot": slot, "seen_at": push.now},
+            )
+            return str(item["id"])
+    raise Refusal(
+        "UNKNOWN_DEPARTURE",
+        _("The panel has no departure at this time: it is sold only here."),
+    )
+
+
+def _unit_items(reservation: Reservation) -> list[str]:
+    lines = list(reservation.lines.select_related("rate"))
+    units = {
+        unit.rate_id: unit.panel_unit_id
+        for unit in UnitMapping.objects.filter(rate_id__in=[line.rate_id for line in lines])
+    }
+    items = []
+    for line in lines:
+        unit_id = units.get(line.rate_id)
+        if unit_id is None:
+            raise Refusal(
+                "UNMAPPED_RATE",
+                _("The rate %(rate)s is not mapped to a passenger type of the panel.")
+                % {"rate": line.label},
+            )
+        items.extend([unit_id] * line.quantity)
+    return items
+
+
+def _contact(reservation: Reservation) -> dict:
+    first, _sep, last = reservation.contact_name.strip().partition(" ")
+    return {
+        "fullName": reservation.contact_name,
+        "firstName": first,
+        "lastName": last,
+        "emailAddress": reservation.contact_email,
+        "phoneNumber": reservation.contact_phone,
+        "locales": [reservation.language],
+    }
+
+
+# What the panel answered
+
+
+def booking_seats(answer: dict, mapping: ProductMapping) -> int:
+    """The seats an OCTO booking takes: its unit items, each counting its unit's paxCount
+    (as the booking shows it, else as the panel listed the unit)."""
+    pax_of = {unit.panel_unit_id: unit.pax_count for unit in mapping.units.all()}
+    seats = 0
+    for item in answer.get("unitItems") or []:
+        if not isinstance(item, dict):
+            continue
+        unit = item.get("unit") if isinstance(item.get("unit"), dict) else {}
+        pax = (unit.get("restrictions") or {}).get("paxCount")
+        seats += pax if isinstance(pax, int) and pax > 0 else pax_of.get(item.get("unitId"), 1)
+    return seats
+
+
+def _instant(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    parsed = parse_datetime(value)
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
+
+
+def pushes_pending():
+    """The push messages not delivered yet, given up ones included (for the dashboard)."""
+    return OutboxMessage.objects.filter(topic=PUSH, delivered_at__isnull=True)

@@ -1,0 +1,87 @@
+"""Panel sync against the OCTO panel emulator: a real process over real HTTP, Alpha's panel
+key and notification token in (moto's) Secrets Manager, committed rows (pushes go out when a
+change commits, as in production), and every request our client sent checked against the
+OCTO spec when the test ends."""
+
+import json
+import subprocess
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from panel_sync.models import PanelConnection
+from tests.octo_contract import assert_exchanges_conform
+from tests.panel_sync.world import PANEL_SECRET_ID, PANEL_SECRETS, PanelWorld, catalogue
+
+
+@pytest.fixture(scope="session")
+def octo_panel():
+    """The OCTO panel emulator (one process for the session)."""
+    from emulators.octo_testing import running_octo_panel
+
+    with running_octo_panel(stderr=subprocess.DEVNULL) as panel:
+        yield panel
+
+
+@pytest.fixture(scope="session")
+def panel_secrets(aws):
+    """Alpha's panel credentials, in a secret of their own name (the payments tests own
+    Alpha's usual one): the tests point OPERATOR_SECRET_ID at it."""
+    import boto3
+
+    from project.aws_secrets import forget_cached_secrets
+
+    client = boto3.client("secretsmanager")
+    for schema, secret in PANEL_SECRETS.items():
+        client.create_secret(
+            Name=PANEL_SECRET_ID.format(schema=schema), SecretString=json.dumps(secret)
+        )
+    forget_cached_secrets()
+    return PANEL_SECRETS
+
+
+@pytest.fixture
+def panel(committed, octo_panel, panel_secrets, settings):
+    """Alpha connected to its panel (the emulator's supplier), its boat trip mapped, and the
+    panel's departures pulled once. At the end, every OCTO request of the test is checked
+    against the spec."""
+    settings.OPERATOR_SECRET_ID = PANEL_SECRET_ID
+    octo_panel.reset()
+    octo_panel.supplier(catalogue())
+    world = PanelWorld(committed, octo_panel)
+    world.connect_and_map()
+    yield world
+    octo_panel.clear_faults()
+    assert_exchanges_conform(octo_panel.exchanges())
+
+
+@pytest.fixture
+def unconnected(committed, octo_panel, panel_secrets, settings):
+    """Alpha with the panel's supplier created but no connection yet."""
+    settings.OPERATOR_SECRET_ID = PANEL_SECRET_ID
+    octo_panel.reset()
+    octo_panel.supplier(catalogue())
+    world = PanelWorld(committed, octo_panel)
+    with tenant_context(committed.operator):
+        assert not PanelConnection.objects.exists()
+    return world
+
+
+@pytest.fixture(scope="session")
+def served_app():
+    """The app over HTTP in a thread of this process (the panel's notifications come to it),
+    on the test database; nothing is flushed (tests use committed rows)."""
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread, _StaticFilesHandler
+
+    class ServerThread(LiveServerThread):
+        server_class = ThreadedWSGIServer
+
+    server = ServerThread("127.0.0.1", _StaticFilesHandler)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    yield server.port
+    server.terminate()

@@ -1,0 +1,250 @@
+"""Outbound: our holds, payments and releases reach the panel through the outbox, exactly
+once (the emulator counts what it applied), whatever is replayed, duplicated, reordered or
+lost on the way; what the panel refuses is recorded and raised to staff, never retried as if
+it could change its mind."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from booking.models import Reservation
+from booking.services import (
+    reservation_cancel,
+    reservation_refund,
+    reservations_expire_overdue,
+)
+from outbox.delivery import MAX_ATTEMPTS, outbox_deliver
+from outbox.models import OutboxMessage
+from panel_sync.models import PanelBooking, PanelConflict
+from panel_sync.services.push import ACTOR, Outcome, panel_push, pushes_pending
+from tests.factories import SYSTEM, provider, traveller
+from tests.panel_sync.world import availability_id, catalogue
+
+
+def test_a_hold_here_is_a_hold_at_the_panel_under_our_uuid(panel):
+    slot = panel.slot()
+    reservation = panel.hold(slot, 2)
+
+    at_panel = panel.panel_booking(reservation.uuid)
+    assert at_panel["status"] == "ON_HOLD"
+    assert at_panel["channel"] == "api"
+    assert [item["unitId"] for item in at_panel["unitItems"]] == ["adulto", "adulto"]
+    assert at_panel["availabilityId"] == availability_id(3)
+    assert panel.departure()["vacancies"] == 8
+    assert panel.counts("reserve", reservation.uuid) == {"calls": 1, "applied": 1, "refused": 0}
+    [booking] = panel.bookings_here(reservation)
+    assert (booking.status, booking.seats) == ("ON_HOLD", 2)
+    assert str(booking.uuid) == str(reservation.uuid)
+    assert booking.supplier_reference == at_panel["supplierReference"]
+    # The panel's hold ends when ours does (expirationMinutes = the hold left, in minutes).
+    assert abs((booking.expires_at - reservation.hold_expires_at).total_seconds()) <= 60
+    assert "panel_on_hold" in panel.timeline(reservation)
+
+
+def test_paid_here_is_confirmed_at_the_panel_with_the_contact(panel):
+    reservation = panel.hold(panel.slot(), 2)
+    panel.pay(reservation)
+
+    at_panel = panel.panel_booking(reservation.uuid)
+    assert at_panel["status"] == "CONFIRMED"
+    assert at_panel["contact"]["fullName"] == "Ana Viajera"
+    assert at_panel["contact"]["emailAddress"] == "ana@example.com"
+    assert panel.counts("reserve", reservation.uuid)["applied"] == 1
+    assert panel.counts("confirm", reservation.uuid) == {"calls": 1, "applied": 1, "refused": 0}
+    [booking] = panel.bookings_here(reservation)
+    assert booking.status == "CONFIRMED"
+
+
+def test_cancelled_expired_and_refunded_here_are_cancelled_at_the_panel(panel):
+    slot = panel.slot()
+    cancelled = panel.hold(slot, 1, scope="browser-a")
+    expired = panel.hold(slot, 1, scope="browser-b")
+    refunded = panel.hold(slot, 1, scope="browser-c")
+    panel.pay(refunded)
+    assert panel.departure()["vacancies"] == 7
+
+    with tenant_context(panel.operator):
+        reservation_cancel(reservation_id=cancelled.pk, actor=traveller("browser-a"))
+        reservations_expire_overdue(actor=SYSTEM, now=timezone.now() + timedelta(hours=1))
+        reservation_refund(reservation_id=refunded.pk, actor=provider())
+
+    for reservation in (cancelled, expired, refunded):
+        assert panel.panel_booking(reservation.uuid)["status"] == "CANCELLED"
+        assert panel.counts("cancel", reservation.uuid) == {"calls": 1, "applied": 1, "refused": 0}
+        assert panel.bookings_here(reservation)[-1].status == "CANCELLED"
+    assert panel.departure()["vacancies"] == 10
+
+
+def test_replayed_duplicated_and_reordered_pushes_change_nothing_more(panel):
+    reservation = panel.hold(panel.slot(), 2)
+    panel.pay(reservation)
+    delivered = panel.pushes()
+    assert [m.payload["change"] for m in delivered] == ["held", "paid"]
+    calls_before = len(panel.octo.exchanges())
+
+    with tenant_context(panel.operator):
+        # Every message delivered again (a worker that died before recording the delivery),
+        # the "held" one last (out of order), and pushes for no reason at all.
+        OutboxMessage.objects.filter(topic="panel.push").update(delivered_at=None)
+        for message in reversed(delivered):
+            assert outbox_deliver(message_id=message.pk)
+        assert panel_push(reservation_id=reservation.pk, actor=ACTOR) == Outcome.UNCHANGED
+
+    assert panel.counts("reserve", reservation.uuid) == {"calls": 1, "applied": 1, "refused": 0}
+    assert panel.counts("confirm", reservation.uuid) == {"calls": 1, "applied": 1, "refused": 0}
+    assert len(panel.octo.exchanges()) == calls_before  # converged: nothing to say
+    assert panel.departure()["vacancies"] == 8
+
+
+def test_an_answer_lost_on_the_way_is_not_a_second_booking(panel, settings):
+    """The worker dies, or the answer times out, after the panel booked: the retry names the
+    same uuid and the panel's booking is taken as ours, not booked again."""
+    settings.PANEL_READ_TIMEOUT = 0.3
+    panel.octo.fault(slow_seconds=1.0)  # the panel answers after we stopped listening
+    reservation = panel.hold(panel.slot(), 2)
+    panel.octo.clear_faults()
+
+    [message] = panel.pushes()
+    assert message.delivered_at is None and message.attempts == 1
+    assert "PanelUnavailable" in message.last_error
+    assert panel.panel_booking(reservation.uuid, wait=5)["status"] == "ON_HOLD"  # it booked
+    assert panel.bookings_here(reservation) == []  # we never heard it
+
+    later = timezone.now() + timedelta(minutes=5)
+    assert panel.deliver_due(later) == [True]
+    [booking] = panel.bookings_here(reservation)
+    assert booking.status == "ON_HOLD"
+    assert panel.counts("reserve", reservation.uuid)["applied"] == 1
+    assert panel.departure()["vacancies"] == 8
+
+
+def test_a_panel_down_for_a_while_gets_every_push_once_when_it_is_back(panel):
+    slot = panel.slot()
+    panel.octo.stop()  # connections refused
+    try:
+        held = panel.hold(slot, 1, scope="browser-a")
+        paid = panel.hold(slot, 2, scope="browser-b")
+        panel.pay(paid)
+        cancelled = panel.hold(slot, 1, scope="browser-c")
+        with tenant_context(panel.operator):
+            reservation_cancel(reservation_id=cancelled.pk, actor=traveller("browser-c"))
+        first_retry = timezone.now() + timedelta(seconds=31)
+        # Still down: the live ones fail again; the cancelled one's hold is no longer wanted.
+        assert panel.deliver_due(first_retry) == [False, False, False, True]
+    finally:
+        panel.octo.start()
+
+    waiting = [m for m in panel.pushes() if m.delivered_at is None]
+    assert [m.payload["change"] for m in waiting] == ["held", "held", "paid"]
+    assert {m.attempts for m in waiting} == {2}
+    assert all("PanelUnavailable" in m.last_error for m in waiting)
+    assert panel.deliver_due(timezone.now() + timedelta(minutes=10)) == [True] * 3
+
+    assert panel.panel_booking(held.uuid)["status"] == "ON_HOLD"
+    assert panel.panel_booking(paid.uuid)["status"] == "CONFIRMED"
+    assert panel.counts("reserve", held.uuid)["applied"] == 1
+    assert panel.counts("reserve", paid.uuid)["applied"] == 1
+    assert panel.counts("confirm", paid.uuid)["applied"] == 1
+    # Cancelled before the panel ever heard of it: nothing to book, nothing to cancel.
+    assert panel.counts("reserve", cancelled.uuid)["calls"] == 0
+    assert panel.counts("cancel", cancelled.uuid)["calls"] == 0
+    assert panel.departure()["vacancies"] == 7
+
+
+def test_a_push_given_up_stays_in_the_outbox_for_staff(panel):
+    panel.octo.fault(down=True)
+    reservation = panel.hold(panel.slot(), 1)
+    now = timezone.now()
+    for attempt in range(2, MAX_ATTEMPTS + 1):
+        now += timedelta(hours=2)
+        assert panel.deliver_due(now) == [False], attempt
+    [message] = panel.pushes()
+    assert message.failed_at is not None and message.attempts == MAX_ATTEMPTS
+    with tenant_context(panel.operator):
+        assert list(pushes_pending()) == [message]
+        assert Reservation.objects.get(pk=reservation.pk).status == "held"  # still sold here
+
+
+def test_a_hold_the_panel_refuses_is_recorded_and_raised_not_retried(panel):
+    slot = panel.slot()
+    panel.desk(adults=9)  # sold at the desk since our last pull: we still see 10 seats
+    reservation = panel.hold(slot, 2)
+
+    [message] = panel.pushes()
+    assert message.delivered_at is not None and message.attempts == 1  # not retried
+    [booking] = panel.bookings_here(reservation)
+    assert booking.status == "REFUSED"
+    assert booking.error_code == "UNPROCESSABLE_ENTITY"
+    assert "sold out" in booking.error_message
+    assert "panel_refused" in panel.timeline(reservation)
+    with tenant_context(panel.operator):
+        [conflict] = PanelConflict.objects.open()
+        assert conflict.kind == "refused" and conflict.reservation_id == reservation.pk
+        assert conflict.get_kind_display() == "Sold here, refused by the panel"
+        assert "sold out" in conflict.details
+    assert panel.counts("reserve", reservation.uuid) == {"calls": 1, "applied": 0, "refused": 1}
+
+    # Paid anyway (the traveller paid before staff acted): the panel is asked again, refuses
+    # again, and the same conflict says so.
+    panel.pay(reservation)
+    assert panel.counts("reserve", reservation.uuid)["refused"] == 2
+    with tenant_context(panel.operator):
+        [conflict] = PanelConflict.objects.open()
+        assert conflict.data["status"] == "paid"
+        assert Reservation.objects.get(pk=reservation.pk).status == "paid"
+
+
+def test_a_refused_booking_the_panel_takes_later_settles_its_conflict(panel):
+    slot = panel.slot()
+    desk = panel.desk(adults=9)
+    reservation = panel.hold(slot, 2)
+    assert panel.bookings_here(reservation)[0].status == "REFUSED"
+
+    panel.octo.desk_cancel("alpha-panel", desk["uuid"])  # seats free again at the panel
+    panel.pay(reservation)
+
+    assert panel.panel_booking(reservation.uuid)["status"] == "CONFIRMED"
+    [booking] = panel.bookings_here(reservation)
+    assert booking.status == "CONFIRMED"
+    with tenant_context(panel.operator):
+        assert not PanelConflict.objects.open().exists()
+        assert PanelConflict.objects.get().resolved_by == "panel sync"
+    assert "panel_conflict_settled" in panel.timeline(reservation)
+
+
+def test_a_payment_after_the_panels_hold_ran_out_books_it_again_under_a_new_uuid(panel):
+    reservation = panel.hold(panel.slot(), 2)
+    panel.octo.advance_clock(3600)  # the panel's hold expires (ours is still running here)
+    panel.pay(reservation)
+
+    first, second = panel.bookings_here(reservation)
+    assert (first.status, second.status) == ("EXPIRED", "CONFIRMED")
+    assert str(first.uuid) == str(reservation.uuid) and second.uuid != first.uuid
+    assert panel.panel_booking(second.uuid)["status"] == "CONFIRMED"
+    assert panel.counts("reserve", second.uuid)["applied"] == 1
+    assert panel.counts("confirm", second.uuid)["applied"] == 1
+    assert panel.departure()["vacancies"] == 8
+
+
+def test_a_key_the_panel_refuses_is_retried_not_taken_for_a_refused_booking(panel):
+    panel.octo.supplier(catalogue(api_key="rotated-at-the-panel"))
+    reservation = panel.hold(panel.slot(), 1)
+
+    [message] = panel.pushes()
+    assert message.delivered_at is None and "FORBIDDEN" in message.last_error
+    assert panel.bookings_here(reservation) == []
+    with tenant_context(panel.operator):
+        assert not PanelConflict.objects.exists()
+
+
+def test_nothing_is_pushed_without_an_enabled_connection_or_a_mapped_activity(panel):
+    other = panel.committed.slot(capacity=5)  # the "race" activity: not mapped
+    panel.hold(other, 1)
+    assert panel.pushes() == []
+
+    panel.connect(enabled=False)
+    panel.hold(panel.slot(), 1)
+    assert panel.pushes() == []
+    with tenant_context(panel.operator):
+        assert not PanelBooking.objects.exists()
