@@ -1,5 +1,6 @@
-"""An operator's site: the traveller's pages (booking, payments), the providers' webhooks,
-staff sign-in (tenants, with mozilla-django-oidc's callback) and the backoffice."""
+"""An operator's site: the traveller's pages (booking, payments), the providers' webhooks and
+the panel's notifications (panel_sync), staff sign-in (tenants, with mozilla-django-oidc's
+callback) and the backoffice."""
 
 from django.urls import include, path
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("backoffice/", include("backoffice.urls")),
     path("", include("payments.urls")),
+    path("", include("panel_sync.urls")),
     path("", include("booking.urls")),
 ]
 

@@ -178,3 +178,18 @@ def test_an_unmapped_product_is_listed_for_staff_and_not_synced(panel):
     with tenant_context(panel.operator):
         assert [u.unit_type for u in trek.units.all()] == ["ADULT"]
         assert not AvailabilityMapping.objects.filter(product=trek).exists()
+
+
+def test_every_minute_each_operator_with_an_enabled_panel_is_pulled_once_at_a_time(panel):
+    from huey.contrib.djhuey import HUEY
+
+    from panel_sync.tasks import pull_operator, pull_panels
+
+    panel.octo.set_capacity(SUPPLIER, PRODUCT, availability_id(3), 6)
+    with HUEY.lock_task("panel_pull:alpha"):  # a pull of Alpha still running
+        assert pull_operator.call_local("alpha") is False
+    assert panel.reload(panel.slot()).capacity == 10
+
+    pull_panels.call_local()
+
+    assert panel.reload(panel.slot()).capacity == 6
