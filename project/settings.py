@@ -35,6 +35,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # - AWS (Secrets Manager: the configuration, and operators' credentials cached 5 minutes; SES,
 #   from the Huey worker): AWS_MAX_ATTEMPTS tries of 1 + 2 s (botocore's own AWS_MAX_ATTEMPTS
 #   variable wins when set: the tests set 1, to fail at once on a closed port).
+# - The operator's activity panel (OCTO, panel_sync): PANEL_CONNECT_TIMEOUT to connect and
+#   PANEL_READ_TIMEOUT for each read, never repeated in the same call: only Huey workers call
+#   it (pushes through the outbox, which retries with backoff; pulls, retried by the next one).
 # - Staff sign-in (mozilla-django-oidc's token, JWKS and userinfo calls) and the Huey broker
 #   (Redis) likewise; PostgreSQL: DATABASE_CONNECT_TIMEOUT and DATABASE_LOCK_TIMEOUT_MS below.
 # gunicorn's worker timeout must stay above what one request can spend: 30 s, its default
@@ -45,6 +48,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PROVIDER_CONNECT_TIMEOUT = 2.0
 PROVIDER_READ_TIMEOUT = 5.0
 PROVIDER_MAX_RETRIES = 1
+PANEL_CONNECT_TIMEOUT = float(os.environ.get("PANEL_CONNECT_TIMEOUT", "3"))
+PANEL_READ_TIMEOUT = float(os.environ.get("PANEL_READ_TIMEOUT", "10"))
 AWS_CONNECT_TIMEOUT = 1.0
 AWS_READ_TIMEOUT = 2.0
 AWS_MAX_ATTEMPTS = int(os.environ.get("AWS_MAX_ATTEMPTS") or 2)
@@ -334,13 +339,6 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
 MERCADOPAGO_API_BASE = os.environ.get("MERCADOPAGO_API_BASE", "https://api.mercadopago.com")
 # An intent still open after this long is asked about at the provider by the reconciler.
 PAYMENT_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYMENT_RECONCILE_AFTER_MINUTES", "20"))
-
-# The operator's activity panel (OCTO). Its address is each operator's own (PanelConnection);
-# its API key and the token of its notifications are in the operator's secret, under "panel".
-# Every call has these bounds (seconds) and is never retried inside a request: the outbox
-# retries pushes, the next pull retries reads.
-PANEL_CONNECT_TIMEOUT = float(os.environ.get("PANEL_CONNECT_TIMEOUT", "3"))
-PANEL_READ_TIMEOUT = float(os.environ.get("PANEL_READ_TIMEOUT", "10"))
 
 # Staff identity: OpenID Connect (mozilla-django-oidc) against a Cognito user pool. Endpoints
 # follow from the pool and its domain; each can be overridden by the environment (development

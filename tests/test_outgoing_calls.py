@@ -24,7 +24,9 @@ from payments.providers.mercadopago import BudgetedHttpClient, MercadoPagoProvid
 from payments.providers.stripe import BudgetedRequestsClient, StripeProvider
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ["project", "audit", "tenants", "outbox", "booking", "payments", "backoffice"]
+PRODUCT = [
+    "project", "audit", "tenants", "outbox", "booking", "payments", "panel_sync", "backoffice",
+]  # fmt: skip
 NETWORK = {
     "aiohttp", "boto3", "botocore", "http.client", "httpx", "mercadopago", "redis", "requests",
     "smtplib", "socket", "stripe", "urllib.request", "urllib3",
@@ -39,6 +41,8 @@ KNOWN = {
     "payments/credentials.py": "only catches botocore's errors",
     "payments/panels.py": "only catches botocore's errors",
     "tenants/views.py": "only catches requests' errors (mozilla-django-oidc's calls)",
+    "panel_sync/octo.py": "test_the_panel_client_gives_up_within_its_budget",
+    "panel_sync/credentials.py": "only catches botocore's errors",
 }
 # Calls that make a client or a request, and the argument that bounds them.
 BOUNDED_BY = {
@@ -211,6 +215,22 @@ def test_mercadopago_gives_up_within_its_budget(black_hole, settings):
     intent = an_intent(method=Method.PIX, provider_payment_id="123")
     error = given_up_within(1.8, lambda: provider.fetch_state(intent))
     assert isinstance(error, ProviderNoAnswer)
+    assert black_hole.accepted == 1  # asked once
+
+
+def test_the_panel_client_gives_up_within_its_budget(black_hole, settings):
+    """A panel that hangs costs a push or a pull one read timeout: the call is not repeated
+    (the outbox retries the push later, the next pull the reads)."""
+    from panel_sync.octo import OctoClient, PanelUnavailable
+
+    assert settings.PANEL_CONNECT_TIMEOUT + settings.PANEL_READ_TIMEOUT <= 15
+    client = OctoClient(black_hole.url, "key")
+    assert client.timeout == (settings.PANEL_CONNECT_TIMEOUT, settings.PANEL_READ_TIMEOUT)
+
+    settings.PANEL_READ_TIMEOUT = 1.0
+    client = OctoClient(black_hole.url, "key")
+    error = given_up_within(1.8, client.supplier)
+    assert isinstance(error, PanelUnavailable)
     assert black_hole.accepted == 1  # asked once
 
 
