@@ -86,6 +86,12 @@ class PanelUnavailable(Exception):
     staff_message = _("The panel is not answering; we keep selling from the last known seats.")
 
 
+class PanelKeyMissing(PanelUnavailable):
+    """The operator's secret has no panel API key (or cannot be read): nothing can be asked."""
+
+    staff_message = _('The operator\'s secret has no panel API key ("panel": {"api_key"}).')
+
+
 @dataclass(frozen=True)
 class UnitCount:
     unit_id: str

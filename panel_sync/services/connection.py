@@ -14,7 +14,7 @@ from panel_sync.credentials import (
     panel_credentials,
 )
 from panel_sync.models import DEFAULT_SYNC_WINDOW_DAYS, PanelConnection
-from panel_sync.octo import OctoClient, PanelError, PanelUnavailable
+from panel_sync.octo import OctoClient, PanelError, PanelKeyMissing, PanelUnavailable
 from panel_sync.services.catalogue import panel_products_record
 from tenants.actors import STAFF, SYSTEM, Actor, actor_require
 from tenants.models import Role
@@ -24,12 +24,14 @@ logger = logging.getLogger(__name__)
 
 def panel_client(panel: PanelConnection) -> OctoClient:
     """A client for the operator whose schema is in use, with the key from its secret.
-    Raises PanelUnavailable when the key cannot be read (no secret, no panel key in it,
-    Secrets Manager not answering): nothing can be said to the panel without it."""
+    Raises PanelKeyMissing (no secret, no panel key in it) or PanelUnavailable (Secrets
+    Manager not answering): nothing can be said to the panel without the key."""
     try:
         credentials = panel_credentials(connection.schema_name)
-    except (PanelNotConfigured, SecretsUnavailable) as exc:
-        raise PanelUnavailable(f"no panel API key: {exc}") from exc
+    except PanelNotConfigured as exc:
+        raise PanelKeyMissing(str(exc)) from exc
+    except SecretsUnavailable as exc:
+        raise PanelUnavailable(f"Secrets Manager: {exc}") from exc
     return OctoClient(panel.base_url, credentials.api_key)
 
 
