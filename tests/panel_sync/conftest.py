@@ -52,6 +52,7 @@ def panel(committed, octo_panel, panel_secrets, settings):
     world.connect_and_map()
     yield world
     octo_panel.clear_faults()
+    world.quiet()
     assert_exchanges_conform(octo_panel.exchanges())
 
 

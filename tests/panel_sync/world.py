@@ -177,5 +177,14 @@ class PanelWorld:
             SUPPLIER, PRODUCT, availability_id(offset, at), {"adulto": adults}, **fields
         )
 
+    def quiet(self, timeout: float = 15) -> None:
+        """No more notifications to us, and none still on its way (they would reach the app
+        after the test, on a database the next test may not allow)."""
+        self.octo.notify_to(SUPPLIER, None)
+        deadline = time_module.monotonic() + timeout
+        while self.octo.control("/deliveries")["in_flight"]:
+            assert time_module.monotonic() < deadline, "the panel's notifications never settled"
+            time_module.sleep(0.05)
+
     def departure(self, offset: int = 3, at: str = "10:00") -> dict:
         return self.octo.departure(SUPPLIER, PRODUCT, availability_id(offset, at))
