@@ -18,6 +18,12 @@ class DepartureClosed(BookingError):
     message = _("This departure is closed for online booking.")
 
 
+class SalesPaused(BookingError):
+    """Another app's sale guard holds the departure back for now (booking.extensions)."""
+
+    message = _("This departure cannot be booked online right now. Please try again later.")
+
+
 class BookingCutoffPassed(BookingError):
     message = _("Online booking for this departure has closed.")
 

@@ -23,8 +23,10 @@ from booking.errors import (
     IllegalTransition,
     InvalidPassengers,
     NotEnoughSeats,
+    SalesPaused,
 )
 from booking.events import Change, tell_reservation_changed
+from booking.extensions import sale_refusal
 from booking.models import (
     IdempotencyKey,
     Rate,
@@ -118,10 +120,14 @@ def reservation_hold(
     idempotency row is inserted first, so a concurrent duplicate waits on its unique index
     and then fails with IdempotencyKeyInUse, without touching the slot.
 
-    Raises DepartureClosed, BookingCutoffPassed, NotEnoughSeats, IdempotencyKeyInUse.
+    Raises DepartureClosed, BookingCutoffPassed, NotEnoughSeats, IdempotencyKeyInUse, and
+    SalesPaused when a sale guard registered by another app holds the departure back (asked
+    before the transaction: a guard is about time, not seats).
     """
     actor_require(actor, TRAVELLER)
     now = now or timezone.now()
+    if sale_refusal(slot_id, now):
+        raise SalesPaused()
     seats = sum(line.quantity for line in lines)
     hold_expires_at = now + timedelta(minutes=_hold_minutes())
     code = new_reservation_code()

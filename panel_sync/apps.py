@@ -7,6 +7,9 @@ class PanelSyncConfig(AppConfig):
 
     def ready(self) -> None:
         from booking.events import reservation_changed
+        from booking.extensions import sale_guard
+        from panel_sync.guards import stale_departure
         from panel_sync.services import push  # registers the outbox consumer
 
         reservation_changed.connect(push.push_when_changed, dispatch_uid="panel_sync")
+        sale_guard(stale_departure)

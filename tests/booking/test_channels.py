@@ -144,3 +144,22 @@ def test_a_receiver_that_fails_fails_the_change(make_slot):
     slot.refresh_from_db()
     assert slot.taken == 0
     assert not Reservation.objects.exists()
+
+
+def test_a_sale_guard_of_another_app_holds_a_departure_back(make_slot):
+    from booking import extensions
+    from booking.errors import SalesPaused
+
+    slot = make_slot(capacity=10)
+    held_back = set()
+    extensions.sale_guard(lambda slot_id, now: "paused" if slot_id in held_back else None)
+    guard = extensions._sale_guards[-1]
+    try:
+        hold(slot, 1)
+        held_back.add(slot.pk)
+        with pytest.raises(SalesPaused):
+            hold(slot, 1, scope="client-2")
+    finally:
+        extensions._sale_guards.remove(guard)
+    slot.refresh_from_db()
+    assert slot.taken == 1 and Reservation.objects.count() == 1
