@@ -126,7 +126,8 @@ def reservation_hold(
     """
     actor_require(actor, TRAVELLER)
     now = now or timezone.now()
-    if sale_refusal(slot_id, now):
+    if reason := sale_refusal(slot_id, now):
+        logger.info("departure %s held back from sale: %s", slot_id, reason)
         raise SalesPaused()
     seats = sum(line.quantity for line in lines)
     hold_expires_at = now + timedelta(minutes=_hold_minutes())

@@ -46,8 +46,6 @@ def _bad(message: str) -> HttpResponse:
 def notification(request: HttpRequest, operator: str | None = None) -> HttpResponse:
     if operator is not None and operator != connection.schema_name:
         raise Http404
-    if PanelConnection.enabled_one() is None:
-        raise Http404
     scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
     try:
         expected = panel_credentials(connection.schema_name).notification_token
@@ -68,6 +66,8 @@ def notification(request: HttpRequest, operator: str | None = None) -> HttpRespo
     if not isinstance(body, dict):
         return _bad("the body must be a JSON object")
 
+    if PanelConnection.enabled_one() is None:  # told, but not listening: nothing to pull
+        return JsonResponse({"received": True, "pull": None}, status=202)
     mappings = ProductMapping.objects.mapped()
     product_id, option_id = body.get("productId"), body.get("optionId")
     if isinstance(product_id, str) and product_id:

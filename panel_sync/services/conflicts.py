@@ -57,13 +57,25 @@ def conflict_raise(
     raise RuntimeError("panel conflict neither found nor created")
 
 
-def conflict_settle(*, kind: str, reservation: Reservation, note: str, actor: Actor) -> int:
-    """The fact behind an open conflict is gone (the panel took the booking after all): it is
-    resolved by the system, with a word in the timeline. Returns how many were settled."""
+def conflict_settle(
+    *,
+    kind: str,
+    note: str,
+    actor: Actor,
+    reservation: Reservation | None = None,
+    slot: Slot | None = None,
+) -> int:
+    """The fact behind an open conflict about a reservation (or a departure) is gone (the
+    panel took the booking after all, the over-sale is over): it is resolved by the system,
+    with a word in the reservation's timeline. Returns how many were settled."""
     actor_require(actor, SYSTEM)
-    settled = PanelConflict.objects.open().filter(kind=kind, reservation=reservation)
+    settled = PanelConflict.objects.open().filter(kind=kind)
+    if reservation is not None:
+        settled = settled.filter(reservation=reservation)
+    else:
+        settled = settled.filter(slot=slot, reservation__isnull=True)
     count = settled.update(resolved_at=timezone.now(), resolved_by=str(actor))
-    if count:
+    if count and reservation is not None:
         ReservationEvent.objects.create(
             reservation=reservation,
             kind="panel_conflict_settled",
@@ -71,6 +83,8 @@ def conflict_settle(*, kind: str, reservation: Reservation, note: str, actor: Ac
             note=note,
             data={"conflict": kind},
         )
+    if count:
+        logger.info("panel conflict %s on %s settled: %s", kind, reservation or slot, note)
     return count
 
 

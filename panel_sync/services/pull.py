@@ -44,7 +44,7 @@ from panel_sync.models import (
 )
 from panel_sync.octo import OctoClient, PanelError, PanelUnavailable, availability_start
 from panel_sync.services.catalogue import panel_products_record
-from panel_sync.services.conflicts import conflict_raise
+from panel_sync.services.conflicts import conflict_raise, conflict_settle
 from panel_sync.services.connection import panel_client, panel_record_error
 from tenants.actors import SYSTEM, Actor, actor_require
 
@@ -297,6 +297,17 @@ def _apply_availability(
             if oversold:
                 result.oversold += 1
                 _raise_oversold(slot, capacity, elsewhere, oversold, actor)
+            else:
+                conflict_settle(
+                    kind=PanelConflict.Kind.OVERSOLD,
+                    slot=slot,
+                    note="no longer sold beyond the capacity",
+                    actor=actor,
+                )
+        # The departure's id at the panel is this one now (an id the panel dropped goes).
+        AvailabilityMapping.objects.filter(slot=slot).exclude(
+            product=mapping, panel_availability_id=availability_id
+        ).delete()
         AvailabilityMapping.objects.update_or_create(
             product=mapping,
             panel_availability_id=availability_id,

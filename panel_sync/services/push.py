@@ -203,6 +203,13 @@ def _converge(push: _Push, actor: Actor) -> None:
         if goal == RELEASE:
             if status in HOLDING:
                 _cancel(push, actor)
+            elif status == PanelBooking.Status.REFUSED:
+                conflict_settle(
+                    kind=PanelConflict.Kind.REFUSED,
+                    reservation=push.reservation,
+                    note=_("Released here: the seats the panel refused are no longer sold."),
+                    actor=actor,
+                )
             return
         if status == PanelBooking.Status.CONFIRMED:
             return  # held or paid here, confirmed there: nothing more to say

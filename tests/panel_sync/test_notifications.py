@@ -99,8 +99,11 @@ def test_bad_bodies_get_400_and_unknown_products_nothing(panel, client):
     assert client.get("/panel/notifications/").status_code == 405
 
 
-def test_no_enabled_connection_no_notifications(unconnected, client):
-    assert notify(client, capacity_changed()).status_code == 404
+def test_without_an_enabled_connection_notifications_pull_nothing(unconnected, client):
+    assert notify(client, capacity_changed(), token="forged").status_code == 401
+    response = notify(client, capacity_changed())
+    assert (response.status_code, response.json()["pull"]) == (202, None)
+    assert unconnected.octo.exchanges() == []
 
 
 def test_the_panels_own_notifications_bring_a_desk_booking_within_seconds(panel, served_app):

@@ -11,12 +11,14 @@ from django_tenants.utils import tenant_context
 from audit.models import AuditEntry
 from booking.errors import NotEnoughSeats
 from booking.models import Rate, Slot
+from booking.services import reservation_cancel
 from panel_sync.models import (
     AvailabilityMapping,
     ExternalBooking,
     PanelConflict,
     PanelConnection,
 )
+from tests.factories import traveller
 from tests.panel_sync.world import PRODUCT, SUPPLIER, availability_id, start
 
 
@@ -137,6 +139,18 @@ def test_sold_on_both_sides_beyond_the_capacity_is_raised_to_staff(panel):
     with tenant_context(panel.operator):
         assert PanelConflict.objects.open().filter(kind="oversold").count() == 1
         assert PanelConflict.objects.open().filter(kind="refused").count() == 1
+
+    # The traveller lets it go: nothing is sold twice any more, both conflicts settle.
+    with tenant_context(panel.operator):
+        reservation_cancel(reservation_id=ours.pk, actor=traveller())
+    panel.pull()
+    with tenant_context(panel.operator):
+        assert not PanelConflict.objects.open().exists()
+        assert set(PanelConflict.objects.values_list("kind", "resolved_by")) == {
+            ("oversold", "test"),
+            ("refused", "panel sync"),
+        }
+    assert panel.reload(slot).taken_elsewhere == 3
 
 
 def test_a_panel_down_changes_nothing_and_we_keep_selling(panel):
