@@ -332,3 +332,26 @@ def test_a_worker_killed_mid_push_leaves_the_push_to_the_next_one_exactly_once(
     assert panel.bookings_here(reservation)[0].status == "ON_HOLD"
     assert panel.counts("reserve", reservation.uuid)["applied"] == 1
     assert panel.departure()["vacancies"] == 8
+
+
+def test_two_deliveries_for_one_reservation_at_once_speak_to_the_panel_one_after_the_other(
+    panel,
+):
+    """Two workers deliver the hold's and the payment's pushes at the same moment: one waits
+    for the other's turn (no row lock is held meanwhile), then finds the panel agreeing."""
+    panel.octo.fault(down=True)
+    reservation = panel.hold(panel.slot(), 2)
+    panel.pay(reservation)
+    held, paid = panel.pushes()
+    panel.octo.clear_faults()
+    panel.octo.fault(slow_seconds=0.4)
+    later = timezone.now() + timedelta(minutes=5)
+
+    delivered = panel.committed.run_concurrently(
+        2, lambda index: outbox_deliver(message_id=(held, paid)[index].pk, now=later)
+    )
+
+    assert delivered == [True, True]
+    assert panel.counts("reserve", reservation.uuid) == {"calls": 1, "applied": 1, "refused": 0}
+    assert panel.counts("confirm", reservation.uuid) == {"calls": 1, "applied": 1, "refused": 0}
+    assert panel.panel_booking(reservation.uuid)["status"] == "CONFIRMED"
