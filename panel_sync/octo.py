@@ -155,6 +155,7 @@ class OctoClient:
         availability_id: str,
         unit_items: list[str],
         expiration_minutes: int,
+        reseller_reference: str | None = None,
         notes: str | None = None,
     ) -> dict:
         """A hold (ON_HOLD) under our own uuid: sent again, it names the same booking."""
@@ -166,6 +167,8 @@ class OctoClient:
             "expirationMinutes": expiration_minutes,
             "unitItems": [{"unitId": unit_id} for unit_id in unit_items],
         }
+        if reseller_reference:
+            body["resellerReference"] = reseller_reference
         if notes:
             body["notes"] = notes
         return self._call("POST", "/bookings/", body)

@@ -265,7 +265,9 @@ def _reserve(push: _Push, actor: Actor) -> None:
             availability_id=availability_id,
             unit_items=units,
             expiration_minutes=max(minutes, 1),
-            notes=_("Booked on our site: %(code)s") % {"code": reservation.code},
+            # Our code for the panel's staff; nothing that depends on the worker's language
+            # or clock beyond the minutes left, so a retry is the same request.
+            reseller_reference=reservation.code,
         )
     except PanelError as exc:
         if exc.code != "INVALID_BOOKING_UUID":

@@ -38,6 +38,7 @@ def test_a_hold_here_is_a_hold_at_the_panel_under_our_uuid(panel):
     assert at_panel["channel"] == "api"
     assert [item["unitId"] for item in at_panel["unitItems"]] == ["adulto", "adulto"]
     assert at_panel["availabilityId"] == availability_id(3)
+    assert at_panel["resellerReference"] == reservation.code
     assert panel.departure()["vacancies"] == 8
     assert panel.counts("reserve", reservation.uuid) == {"calls": 1, "applied": 1, "refused": 0}
     [booking] = panel.bookings_here(reservation)
