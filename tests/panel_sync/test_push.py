@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import psycopg
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -119,11 +120,17 @@ def test_an_answer_lost_on_the_way_is_not_a_second_booking(panel, settings):
     assert panel.panel_booking(reservation.uuid, wait=5)["status"] == "ON_HOLD"  # it booked
     assert panel.bookings_here(reservation) == []  # we never heard it
 
+    # Meanwhile the hold was extended here (a provider session is open): the retry asks for
+    # another expiry, so the panel says the uuid is taken, and we ask it what it holds.
+    with tenant_context(panel.operator):
+        Reservation.objects.filter(pk=reservation.pk).update(
+            hold_expires_at=F("hold_expires_at") + timedelta(minutes=10)
+        )
     later = timezone.now() + timedelta(minutes=5)
     assert panel.deliver_due(later) == [True]
     [booking] = panel.bookings_here(reservation)
     assert booking.status == "ON_HOLD"
-    assert panel.counts("reserve", reservation.uuid)["applied"] == 1
+    assert panel.counts("reserve", reservation.uuid) == {"calls": 2, "applied": 1, "refused": 1}
     assert panel.departure()["vacancies"] == 8
 
 
