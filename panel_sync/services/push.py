@@ -52,7 +52,8 @@ from panel_sync.models import (
 from panel_sync.octo import OctoClient, PanelError, PanelUnavailable, availability_start
 from panel_sync.services.conflicts import conflict_raise, conflict_settle
 from panel_sync.services.connection import panel_client
-from tenants.actors import SYSTEM, Actor, actor_require
+from tenants.actors import STAFF, SYSTEM, Actor, actor_require
+from tenants.models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -110,21 +111,24 @@ def push_when_changed(sender, reservation: Reservation, change, **kwargs) -> Non
     outbox_emit(topic=PUSH, payload={"reservation_id": reservation.pk, "change": str(change)})
 
 
+AGAIN = "again"  # a push asked for by staff: a refused hold is tried again
+
+
 @consumer(PUSH)
 def deliver_push(message: OutboxMessage) -> None:
-    panel_push(reservation_id=message.payload["reservation_id"], actor=ACTOR)
+    panel_push(
+        reservation_id=message.payload["reservation_id"],
+        actor=ACTOR,
+        refused_again=message.payload.get("change") == AGAIN,
+    )
 
 
 def panel_push_again(*, reservation_id: int, actor: Actor) -> OutboxMessage:
-    """Queue a push of a reservation (staff, after fixing a mapping; the system's sweep)."""
-    from tenants.actors import STAFF
-    from tenants.models import Role
-
+    """Queue a push of a reservation (staff from agent up, after fixing a mapping; the
+    system)."""
     actor_require(actor, STAFF, SYSTEM, role=Role.AGENT)
     with transaction.atomic():
-        return outbox_emit(
-            topic=PUSH, payload={"reservation_id": reservation_id, "change": "again"}
-        )
+        return outbox_emit(topic=PUSH, payload={"reservation_id": reservation_id, "change": AGAIN})
 
 
 # The consumer
@@ -137,11 +141,19 @@ class _Push:
     client: OctoClient
     now: datetime
     current: PanelBooking | None
+    refused_again: bool = False
     outcome: Outcome = Outcome.UNCHANGED
 
 
-def panel_push(*, reservation_id: int, actor: Actor, now: datetime | None = None) -> Outcome:
+def panel_push(
+    *,
+    reservation_id: int,
+    actor: Actor,
+    now: datetime | None = None,
+    refused_again: bool = False,
+) -> Outcome:
     """Make the panel agree with the reservation as it is now (see the module's docstring).
+    A hold the panel refused is asked again only when `refused_again` (staff's "push again").
 
     Locks: no row lock while the panel is spoken to. Pushes of one reservation take turns
     on a transaction-level advisory lock named after it (nothing else ever takes it: no
@@ -167,6 +179,7 @@ def panel_push(*, reservation_id: int, actor: Actor, now: datetime | None = None
             client=panel_client(panel),
             now=now,
             current=reservation.panel_bookings.current().first(),
+            refused_again=refused_again,
         )
         try:
             _converge(push, actor)
@@ -213,19 +226,17 @@ def _converge(push: _Push, actor: Actor) -> None:
             return
         if status == PanelBooking.Status.CONFIRMED:
             return  # held or paid here, confirmed there: nothing more to say
-        if goal == HOLD and (status == PanelBooking.Status.ON_HOLD or _refused_already(current)):
+        # A hold the panel refused stays refused (staff see the conflict) unless staff push it
+        # again; a payment asks the panel again, since a sold booking must be known there.
+        refused = status == PanelBooking.Status.REFUSED and not push.refused_again
+        if goal == HOLD and (status == PanelBooking.Status.ON_HOLD or refused):
             return
         if goal == CONFIRM and status == PanelBooking.Status.ON_HOLD:
             _confirm(push, actor)
             continue
         _reserve(push, actor)
+        push.refused_again = False  # asked once more: its answer stands
     raise PanelUnavailable("the panel's answers did not settle")  # retried later
-
-
-def _refused_already(current: PanelBooking | None) -> bool:
-    """A hold the panel refused stays refused (staff see the conflict); a payment tries the
-    panel again, since a sold booking must be known there."""
-    return current is not None and current.status == PanelBooking.Status.REFUSED
 
 
 def _attempt_for_new_booking(current: PanelBooking | None) -> int:

@@ -363,3 +363,37 @@ def test_two_deliveries_for_one_reservation_at_once_speak_to_the_panel_one_after
     assert panel.counts("reserve", reservation.uuid) == {"calls": 1, "applied": 1, "refused": 0}
     assert panel.counts("confirm", reservation.uuid) == {"calls": 1, "applied": 1, "refused": 0}
     assert panel.panel_booking(reservation.uuid)["status"] == "CONFIRMED"
+
+
+def test_a_rate_not_mapped_is_refused_here_and_pushed_again_once_staff_map_it(panel):
+    from booking.services import Contact, PricedLine, reservation_hold
+    from panel_sync.models import UnitMapping
+    from panel_sync.services.catalogue import unit_map
+    from panel_sync.services.push import panel_push_again
+    from tenants.models import Role
+    from tests import factories
+
+    with tenant_context(panel.operator):
+        child = UnitMapping.objects.get(panel_unit_id="menor")
+        unit_map(unit_id=child.pk, rate_id=None, actor=factories.staff(Role.MANAGER))
+        rate = panel.activity.rates.get(code="child")
+        reservation = reservation_hold(
+            slot_id=panel.slot().pk,
+            lines=[PricedLine(rate=rate, quantity=2)],
+            contact=Contact(name="Ana Viajera", email="ana@example.com"),
+            actor=traveller(),
+            language="es",
+        )
+    [booking] = panel.bookings_here(reservation)
+    assert (booking.status, booking.error_code) == ("REFUSED", "UNMAPPED_RATE")
+    assert panel.counts("reserve", reservation.uuid)["calls"] == 0  # never asked the panel
+
+    with tenant_context(panel.operator):
+        unit_map(unit_id=child.pk, rate_id=rate.pk, actor=factories.staff(Role.MANAGER))
+        panel_push_again(reservation_id=reservation.pk, actor=factories.staff(Role.AGENT))
+        assert not PanelConflict.objects.open().exists()
+    assert [i["unitId"] for i in panel.panel_booking(reservation.uuid)["unitItems"]] == [
+        "menor",
+        "menor",
+    ]
+    assert panel.bookings_here(reservation)[0].status == "ON_HOLD"
