@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Activity, Reservation
+from panel_sync.models import DEFAULT_SYNC_WINDOW_DAYS
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -88,3 +89,41 @@ class RefundForm(forms.Form):
         label=_("Amount to refund"), min_value=0, max_digits=12, decimal_places=2
     )
     reason = forms.CharField(label=_("Reason"), max_length=240, required=False)
+
+
+class PanelConnectionForm(forms.Form):
+    """The operator's panel connection (its API key is in the operator's secret, not here)."""
+
+    base_url = forms.URLField(
+        label=_("Panel address (OCTO API)"),
+        max_length=200,
+        assume_scheme="https",
+        help_text=_(
+            "The base address of the panel's OCTO API, e.g. https://api.panel.example/octo"
+        ),
+    )
+    enabled = forms.BooleanField(
+        label=_("Sync with the panel"),
+        required=False,
+        help_text=_("Off: nothing is pulled from or pushed to the panel."),
+    )
+    sync_window_days = forms.IntegerField(label=_("Days ahead to sync"), min_value=1, max_value=366)
+    stale_after_minutes = forms.IntegerField(
+        label=_("Stop selling online after (minutes without news from the panel)"),
+        min_value=1,
+        max_value=7 * 24 * 60,
+        required=False,
+        help_text=_("Empty: keep selling from the last known seats while the panel is down."),
+    )
+
+    @classmethod
+    def for_connection(cls, panel, data=None) -> "PanelConnectionForm":
+        initial = {"enabled": True, "sync_window_days": DEFAULT_SYNC_WINDOW_DAYS}
+        if panel is not None:
+            initial = {
+                "base_url": panel.base_url,
+                "enabled": panel.enabled,
+                "sync_window_days": panel.sync_window_days,
+                "stale_after_minutes": panel.stale_after_minutes,
+            }
+        return cls(data, initial=initial)

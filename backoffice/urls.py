@@ -1,6 +1,14 @@
 from django.urls import path
 
-from backoffice.views import catalogue, dashboard, departures, reservations, team, webhooks
+from backoffice.views import (
+    catalogue,
+    dashboard,
+    departures,
+    panel,
+    reservations,
+    team,
+    webhooks,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -17,4 +25,7 @@ urlpatterns = [
     path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),
     path("anomalies/", webhooks.anomaly_list, name="anomalies"),
     path("team/", team.team, name="team"),
+    path("panel/", panel.panel, name="panel"),
+    path("panel/mapping/", panel.panel_mapping, name="panel-mapping"),
+    path("panel/conflicts/", panel.panel_conflicts, name="panel-conflicts"),
 ]

@@ -260,6 +260,10 @@ class PanelBooking(models.Model):
         )
 
 
+# OCTO statuses read as one of ours (a booking awaiting the supplier is a hold...).
+PANEL_STATUS_NAMES = {"PENDING": "ON_HOLD", "REDEEMED": "CONFIRMED", "REJECTED": "CANCELLED"}
+
+
 class ExternalBookingQuerySet(models.QuerySet):
     def holding(self):
         return self.filter(status__in=ExternalBooking.HOLDING_STATUSES)
@@ -297,6 +301,21 @@ class ExternalBooking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supplier_reference or self.panel_uuid} ({self.status})"
+
+    def status_label(self) -> str:
+        """The panel's status in the staff's words."""
+        try:
+            return str(PanelBooking.Status(PANEL_STATUS_NAMES.get(self.status, self.status)).label)
+        except ValueError:
+            return self.status
+
+    def units_summary(self) -> str:
+        """ "2 × Adulto, 1 × Menor", as the panel listed the passengers."""
+        return ", ".join(
+            f"{line.get('quantity', 0)} × {line.get('name') or line.get('type') or '?'}"
+            for line in self.units
+            if isinstance(line, dict)
+        )
 
 
 class PanelConflictQuerySet(models.QuerySet):

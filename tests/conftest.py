@@ -105,6 +105,38 @@ def emulators():
 
 
 @pytest.fixture(scope="session")
+def octo_panel():
+    """The OCTO panel emulator (one process for the session); tests reset it and give it
+    their supplier."""
+    import subprocess
+
+    from emulators.octo_testing import running_octo_panel
+
+    with running_octo_panel(stderr=subprocess.DEVNULL) as panel:
+        yield panel
+
+
+@pytest.fixture(scope="session")
+def panel_secrets(aws):
+    """Alpha's (and Beta's) panel credentials, in secrets of their own name (the payments
+    tests own the operators' usual ones): tests point OPERATOR_SECRET_ID at them."""
+    import json
+
+    import boto3
+
+    from project.aws_secrets import forget_cached_secrets
+    from tests.panel_sync.world import PANEL_SECRET_ID, PANEL_SECRETS
+
+    client = boto3.client("secretsmanager")
+    for schema, secret in PANEL_SECRETS.items():
+        client.create_secret(
+            Name=PANEL_SECRET_ID.format(schema=schema), SecretString=json.dumps(secret)
+        )
+    forget_cached_secrets()
+    return PANEL_SECRETS
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(
     request, django_test_environment, django_db_blocker, django_db_modify_db_settings
 ):

@@ -1,12 +1,13 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from backoffice.views.panel import sync_status
 from booking.models import Slot
 from payments.models import Anomaly, PaymentIntent
 from tenants.permissions import staff_required
@@ -37,7 +38,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for row in Slot.objects.on_days(today, CHART_DAYS)
         .annotate(day=TruncDate("starts_at", tzinfo=timezone.get_current_timezone()))
         .values("day")
-        .annotate(capacity=Sum("capacity"), taken=Sum("taken"), departures=Count("id"))
+        .annotate(
+            capacity=Sum("capacity"),
+            taken=Sum(F("taken") + F("taken_elsewhere")),  # every channel's seats
+            departures=Count("id"),
+        )
     }
     chart = []
     for offset in range(CHART_DAYS):
@@ -55,5 +60,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "pending": pending[:20],
             "anomalies": anomalies[:20],
             "chart": chart,
+            "sync": sync_status(),
         },
     )

@@ -18,6 +18,7 @@ from booking.catalogue import slot_set_capacity, slot_set_open, slots_create_rec
 from booking.days import parse_day
 from booking.errors import BookingError
 from booking.models import Activity, Reservation, ReservationLine, Slot
+from panel_sync.models import ExternalBooking, PanelConnection, ProductMapping
 from tenants.models import Role
 from tenants.permissions import membership_require, staff_required
 
@@ -55,6 +56,7 @@ def departure_list(request: HttpRequest) -> HttpResponse:
             "days": [(day, by_day.get(day, [])) for day in day_list],
             "previous": first - timedelta(days=days if not calendar else 1),
             "next": first + timedelta(days=days),
+            "panel_connected": PanelConnection.objects.exists(),
         },
     )
 
@@ -127,14 +129,24 @@ def departure_detail(request: HttpRequest, slot_id: int) -> HttpResponse:
     return render(
         request,
         "backoffice/departure.html",
-        {"slot": slot, "form": form, "reservations": reservations},
+        {"slot": slot, "form": form, "reservations": reservations, **_panel_side(slot)},
         status=status,
     )
 
 
+def _panel_side(slot: Slot) -> dict:
+    """The departure as the panel sells it too: the bookings made on the panel (read-only)
+    and whether its seats are shared with the panel."""
+    desk = list(ExternalBooking.objects.filter(slot=slot).holding().order_by("panel_created_at"))
+    synced = bool(desk) or slot.taken_elsewhere > 0
+    synced = synced or ProductMapping.objects.filter(activity_id=slot.activity_id).exists()
+    return {"desk_bookings": desk, "on_panel": synced}
+
+
 @staff_required
 def manifest(request: HttpRequest, slot_id: int) -> HttpResponse:
-    """The printable passenger list of a departure: paid reservations, then held ones."""
+    """The printable passenger list of a departure: paid reservations, then held ones, then
+    the bookings made on the panel (its desk, agencies, hotels)."""
     slot = get_object_or_404(Slot.objects.select_related("activity"), pk=slot_id)
     reservations = (
         Reservation.objects.live()
@@ -145,5 +157,10 @@ def manifest(request: HttpRequest, slot_id: int) -> HttpResponse:
     return render(
         request,
         "backoffice/manifest.html",
-        {"slot": slot, "reservations": reservations, "printed_at": timezone.now()},
+        {
+            "slot": slot,
+            "reservations": reservations,
+            "printed_at": timezone.now(),
+            **_panel_side(slot),
+        },
     )

@@ -13,9 +13,12 @@ from backoffice.common import PAGE_SIZE, actor, after_action
 from backoffice.forms import RefundForm, ReservationFilterForm
 from booking.days import local_day_bounds, parse_day
 from booking.errors import BookingError
-from booking.models import Reservation, ReservationLine
+from booking.models import Reservation, ReservationEvent, ReservationLine
 from booking.money import to_minor
 from booking.services import reservation_cancel, reservation_resend_confirmation
+from panel_sync.models import ExternalBooking, PanelConflict, PanelConnection, ProductMapping
+from panel_sync.services.push import panel_push_again
+from panel_sync.timeline import TIMELINE_LABELS
 from payments.models import PaymentIntent, WebhookEvent
 from payments.providers.base import ProviderError
 from payments.services.reconciliation import payment_reconcile
@@ -26,30 +29,61 @@ from tenants.permissions import membership_require, staff_required
 EXPORT_MAX_DAYS = 92
 
 
+# Our statuses as the panel's, to filter its desk bookings by the same status.
+PANEL_STATUS_OF = {
+    Reservation.Status.HELD: ["ON_HOLD", "PENDING"],
+    Reservation.Status.PAID: ["CONFIRMED", "REDEEMED"],
+    Reservation.Status.CANCELLED: ["CANCELLED", "REJECTED"],
+    Reservation.Status.EXPIRED: ["EXPIRED"],
+}
+
+
 @staff_required
 def reservation_list(request: HttpRequest) -> HttpResponse:
+    """Our reservations, paginated; with a search or a filter, the bookings made on the panel
+    that match it too (read-only, at most a page of them)."""
     form = ReservationFilterForm(request.GET or None)
     reservations = Reservation.objects.select_related("slot__activity").with_seats()
+    desk = None
     if form.is_valid():
         data = form.cleaned_data
+        desk = ExternalBooking.objects.select_related("slot", "product__activity")
         if data["q"]:
             q = data["q"].strip()
             reservations = reservations.filter(
                 Q(code__iexact=q) | Q(contact_name__icontains=q) | Q(contact_email__icontains=q)
             )
+            desk = desk.filter(
+                Q(supplier_reference__iexact=q)
+                | Q(reseller_reference__iexact=q)
+                | Q(contact_name__icontains=q)
+            )
         if data["status"]:
             reservations = reservations.filter(status=data["status"])
+            desk = desk.filter(status__in=PANEL_STATUS_OF.get(data["status"], []))
         if data["day"]:
             reservations = reservations.filter(slot__starts_at__range=local_day_bounds(data["day"]))
+            desk = desk.filter(slot__starts_at__range=local_day_bounds(data["day"]))
         if data["activity"]:
             reservations = reservations.filter(slot__activity=data["activity"])
+            desk = desk.filter(product__activity=data["activity"])
+        if not any(data.values()):
+            desk = None
     page = Paginator(reservations.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()
     query.pop("page", None)
     template = "backoffice/reservations.html" + ("#results" if request.htmx else "")
-    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "desk_bookings": (
+            list(desk.order_by("-slot__starts_at", "-id")[:PAGE_SIZE]) if desk is not None else []
+        ),
+    }
+    return render(request, template, context)
 
 
 @staff_required
@@ -71,18 +105,42 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
         refund_form = getattr(request, "refund_form", refund_form)
     webhooks = WebhookEvent.objects.filter(intent__reservation=reservation).order_by("received_at")
     paid_intent = next((i for i in reservation.payment_intents.all() if i.is_paid), None)
+    events = list(reservation.events.all())
+    for event in events:
+        event.label = TIMELINE_LABELS.get(event.kind) or EVENT_LABELS.get(event.kind, "")
     return render(
         request,
         "backoffice/reservation.html",
         {
             "reservation": reservation,
+            "events": events,
             "webhooks": webhooks,
             "paid_intent": paid_intent,
             "refund_form": refund_form,
-            "emails": [e for e in reservation.events.all() if e.kind == "email_sent"],
+            "emails": [e for e in events if e.kind == "email_sent"],
+            "panel": _panel_of(reservation),
         },
         status=400 if refund_form.errors else 200,
     )
+
+
+EVENT_LABELS = dict(ReservationEvent.Kind.choices)
+
+
+def _panel_of(reservation: Reservation) -> dict | None:
+    """The reservation at the panel: its booking there (the current attempt) and the open
+    conflicts about it; None when its activity is not sold on the panel and never was."""
+    booking = reservation.panel_bookings.current().first()
+    conflicts = list(PanelConflict.objects.open().filter(reservation=reservation))
+    mapped = ProductMapping.objects.filter(activity_id=reservation.slot.activity_id).exists()
+    if booking is None and not conflicts and not mapped:
+        return None
+    return {
+        "booking": booking,
+        "conflicts": conflicts,
+        "mapped": mapped,
+        "enabled": PanelConnection.objects.filter(enabled=True).exists(),
+    }
 
 
 def _act(request: HttpRequest, reservation: Reservation) -> HttpResponse | None:
@@ -92,6 +150,9 @@ def _act(request: HttpRequest, reservation: Reservation) -> HttpResponse | None:
         if "resend" in request.POST:
             reservation_resend_confirmation(reservation_id=reservation.pk, actor=who)
             messages.success(request, _("The confirmation will be sent again."))
+        elif "push_again" in request.POST:
+            panel_push_again(reservation_id=reservation.pk, actor=who)
+            messages.success(request, _("The reservation will be pushed to the panel again."))
         elif "reconcile" in request.POST:
             membership_require(request.user, request.tenant, Role.MANAGER)
             intent = get_object_or_404(reservation.payment_intents, pk=request.POST["reconcile"])

@@ -130,9 +130,13 @@ def _similarity(left: str, right: str) -> float:
     return difflib.SequenceMatcher(None, left.casefold(), right.casefold()).ratio()
 
 
-def activity_suggestions(mapping: ProductMapping, limit: int = 3) -> list[Activity]:
-    """Unmapped activities whose names look like the panel product's, best first."""
-    candidates = Activity.objects.filter(panel_mapping__isnull=True)
+def activity_suggestions(
+    mapping: ProductMapping, limit: int = 3, candidates: list[Activity] | None = None
+) -> list[Activity]:
+    """Unmapped activities whose names look like the panel product's, best first. A page
+    listing many products reads the unmapped activities once and passes them as `candidates`."""
+    if candidates is None:
+        candidates = list(Activity.objects.filter(panel_mapping__isnull=True))
     scored = sorted(
         ((_similarity(mapping.panel_name, activity.name), activity) for activity in candidates),
         key=lambda pair: -pair[0],

@@ -1,43 +1,15 @@
 """Panel sync against the OCTO panel emulator: a real process over real HTTP, Alpha's panel
 key and notification token in (moto's) Secrets Manager, committed rows (pushes go out when a
 change commits, as in production), and every request our client sent checked against the
-OCTO spec when the test ends."""
-
-import json
-import subprocess
+OCTO spec when the test ends. The emulator and the secrets (`octo_panel`, `panel_secrets`) are
+tests/conftest.py's: the backoffice's tests use them too."""
 
 import pytest
 from django_tenants.utils import tenant_context
 
 from panel_sync.models import PanelConnection
 from tests.octo_contract import assert_exchanges_conform
-from tests.panel_sync.world import PANEL_SECRET_ID, PANEL_SECRETS, PanelWorld, catalogue
-
-
-@pytest.fixture(scope="session")
-def octo_panel():
-    """The OCTO panel emulator (one process for the session)."""
-    from emulators.octo_testing import running_octo_panel
-
-    with running_octo_panel(stderr=subprocess.DEVNULL) as panel:
-        yield panel
-
-
-@pytest.fixture(scope="session")
-def panel_secrets(aws):
-    """Alpha's panel credentials, in a secret of their own name (the payments tests own
-    Alpha's usual one): the tests point OPERATOR_SECRET_ID at it."""
-    import boto3
-
-    from project.aws_secrets import forget_cached_secrets
-
-    client = boto3.client("secretsmanager")
-    for schema, secret in PANEL_SECRETS.items():
-        client.create_secret(
-            Name=PANEL_SECRET_ID.format(schema=schema), SecretString=json.dumps(secret)
-        )
-    forget_cached_secrets()
-    return PANEL_SECRETS
+from tests.panel_sync.world import PANEL_SECRET_ID, PanelWorld, catalogue
 
 
 @pytest.fixture
