@@ -9,6 +9,7 @@ from django.db import connection, models
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from booking.models import Activity, Rate, Reservation, Slot
 from tenants.models import Operator
@@ -372,3 +373,18 @@ class PanelConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.reservation or self.slot})"
+
+    def staff_details(self) -> str:
+        """The details in the reader's language where the data says them (an over-sale's
+        numbers), else as they were recorded."""
+        data = self.data if isinstance(self.data, dict) else {}
+        numbers = ("oversold", "capacity", "here", "panel")
+        if self.kind == self.Kind.OVERSOLD and all(isinstance(data.get(n), int) for n in numbers):
+            return ngettext(
+                "%(oversold)d seat sold on both sides beyond the capacity of %(capacity)d: "
+                "%(here)d here, %(panel)d at the panel.",
+                "%(oversold)d seats sold on both sides beyond the capacity of %(capacity)d: "
+                "%(here)d here, %(panel)d at the panel.",
+                data["oversold"],
+            ) % {name: data[name] for name in numbers}
+        return self.details

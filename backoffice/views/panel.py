@@ -55,6 +55,7 @@ class SyncStatus:
     connection: PanelConnection
     pull_age: timedelta | None
     pull_late: bool
+    pull_recent: bool
     pending: int
     open_conflicts: int
     unmapped: int
@@ -93,6 +94,7 @@ def sync_status(now: datetime | None = None) -> SyncStatus | None:
         connection=panel,
         pull_age=age,
         pull_late=panel.enabled and (age is None or age > PULL_LATE_AFTER),
+        pull_recent=age is not None and age < timedelta(minutes=1),
         pending=pushes.filter(failed_at__isnull=True).count(),
         open_conflicts=PanelConflict.objects.open().count(),
         unmapped=ProductMapping.objects.unmapped().count(),

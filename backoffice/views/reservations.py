@@ -17,6 +17,7 @@ from booking.models import Reservation, ReservationEvent, ReservationLine
 from booking.money import to_minor
 from booking.services import reservation_cancel, reservation_resend_confirmation
 from panel_sync.models import ExternalBooking, PanelConflict, PanelConnection, ProductMapping
+from panel_sync.octo import STAFF_MESSAGES
 from panel_sync.services.push import panel_push_again
 from panel_sync.timeline import TIMELINE_LABELS
 from payments.models import PaymentIntent, WebhookEvent
@@ -127,6 +128,16 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
 EVENT_LABELS = dict(ReservationEvent.Kind.choices)
 
 
+def _panel_error(booking) -> str:
+    """What the panel refused, in the staff's words: OCTO's code read as such, or the words
+    our side recorded when it refused before asking (a rate the panel does not have)."""
+    if booking is None or not booking.error_code:
+        return ""
+    if booking.error_code in STAFF_MESSAGES:
+        return str(STAFF_MESSAGES[booking.error_code])
+    return booking.error_message
+
+
 def _panel_of(reservation: Reservation) -> dict | None:
     """The reservation at the panel: its booking there (the current attempt) and the open
     conflicts about it; None when its activity is not sold on the panel and never was."""
@@ -137,6 +148,7 @@ def _panel_of(reservation: Reservation) -> dict | None:
         return None
     return {
         "booking": booking,
+        "error": _panel_error(booking),
         "conflicts": conflicts,
         "mapped": mapped,
         "enabled": PanelConnection.objects.filter(enabled=True).exists(),

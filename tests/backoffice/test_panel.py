@@ -479,6 +479,20 @@ def test_a_manager_resolves_a_conflict_in_place(staff, mapped):
     )
 
 
+def test_an_over_sale_reads_in_the_staffs_language(staff, mapped):
+    PanelConflict.objects.create(
+        kind="oversold",
+        slot=mapped["slot"],
+        details="2 seat(s) sold on both sides beyond the capacity of 10: 5 here, 7 at the panel.",
+        data={"capacity": 10, "here": 5, "panel": 7, "oversold": 2},
+    )
+    page = staff(Role.AGENT).get("/backoffice/panel/conflicts/", HTTP_ACCEPT_LANGUAGE="es")
+    assert (
+        "2 lugares vendidos de ambos lados por encima de la capacidad de 10: 5 aquí, 7 en el panel."
+        in page.content.decode()
+    )
+
+
 def test_conflict_ids_that_are_not_here_are_not_found(staff, mapped, beta_staff):
     conflict = PanelConflict.objects.create(kind="oversold", slot=mapped["slot"], details="x")
     manager = staff(Role.MANAGER)
@@ -555,7 +569,9 @@ def test_a_reservation_shows_its_panel_status_and_labelled_timeline(staff, mappe
     client = staff(Role.AGENT)
     page = client.get(f"/backoffice/reservations/{reservation.code}/").content.decode()
     assert 'data-testid="panel-status">Refused by the panel<' in page
-    assert "UNPROCESSABLE_ENTITY" in page and "Sold here, refused by the panel" in page
+    assert "The panel refused the booking: sold out, closed or past its cut-off there." in page
+    assert "(UNPROCESSABLE_ENTITY: sold out)" in page
+    assert "Sold here, refused by the panel" in page
     assert "<strong>Refused by the panel</strong> <code" in page  # the timeline's label
     assert "<strong>Seats held</strong>" in page
 
