@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Serves the demo, run by `make demo` once the database is migrated: moto (AWS Secrets Manager
 # and SES), the Stripe and Mercado Pago emulators, the OIDC provider for staff sign-in, the
-# mailbox (the e-mails sent, printed here and listed on a page), a Huey worker and the web app.
+# demo operator's activity panel (the OCTO emulator, its state kept in var/octo-demo.pickle),
+# the mailbox (the e-mails sent, printed here and listed on a page), a Huey worker and the web
+# app.
 # One line per service once it answers; Ctrl-C stops them all. The project's PostgreSQL keeps
 # running ('make stop' stops it).
 #
@@ -10,7 +12,8 @@
 # all even if this script was killed. Its output is in var/log/.
 #
 # Ports, all on 127.0.0.1: DEMO_PORT (web, 8000), DEMO_MOTO_PORT (5055), DEMO_STRIPE_PORT
-# (12111), DEMO_MERCADOPAGO_PORT (12112), DEMO_OIDC_PORT (8055), DEMO_MAIL_PORT (8025).
+# (12111), DEMO_MERCADOPAGO_PORT (12112), DEMO_OCTO_PORT (12113), DEMO_OIDC_PORT (8055),
+# DEMO_MAIL_PORT (8025).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${VENV:-.venv}/bin/python
@@ -18,13 +21,15 @@ WEB_PORT=${DEMO_PORT:-8000}
 MOTO_PORT=${DEMO_MOTO_PORT:-5055}
 STRIPE_PORT=${DEMO_STRIPE_PORT:-12111}
 MERCADOPAGO_PORT=${DEMO_MERCADOPAGO_PORT:-12112}
+OCTO_PORT=${DEMO_OCTO_PORT:-12113}
 OIDC_PORT=${DEMO_OIDC_PORT:-8055}
 MAIL_PORT=${DEMO_MAIL_PORT:-8025}
 SENDER=reservas@andes-booking.example
 mkdir -p var/log var/run
 
 for port_name in DEMO_PORT:$WEB_PORT DEMO_MOTO_PORT:$MOTO_PORT DEMO_STRIPE_PORT:$STRIPE_PORT \
-  DEMO_MERCADOPAGO_PORT:$MERCADOPAGO_PORT DEMO_OIDC_PORT:$OIDC_PORT DEMO_MAIL_PORT:$MAIL_PORT; do
+  DEMO_MERCADOPAGO_PORT:$MERCADOPAGO_PORT DEMO_OCTO_PORT:$OCTO_PORT DEMO_OIDC_PORT:$OIDC_PORT \
+  DEMO_MAIL_PORT:$MAIL_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/${port_name#*:}") 2>/dev/null; then
     echo "demo: port ${port_name#*:} is taken (another demo?); choose another with" \
       "${port_name%%:*}=<port>" >&2
@@ -92,6 +97,11 @@ started emulators var/log/emulators.log "the Stripe and Mercado Pago emulators"
 setsid "$PY" -m emulators.oidc --port "$OIDC_PORT" --site "http://demo.localhost:$WEB_PORT" \
   --site "http://demo-br.localhost:$WEB_PORT" </dev/null >var/run/oidc.env 2>var/log/oidc.log &
 started oidc var/log/oidc.log "the OIDC provider on http://127.0.0.1:$OIDC_PORT"
+octo=http://127.0.0.1:$OCTO_PORT
+setsid "$PY" -m emulators.octo --port "$OCTO_PORT" --demo --state-file var/octo-demo.pickle \
+  </dev/null >var/log/octo.log 2>&1 &
+octo_pid=$!
+started octo var/log/octo.log "the activity panel (OCTO emulator) on $octo"
 
 wait_until moto var/log/moto.log "${pids[0]}" answers "$moto/moto-api/"
 say moto "$moto (AWS Secrets Manager and SES)"
@@ -103,25 +113,28 @@ say stripe "http://localhost:$STRIPE_PORT (emulator, with its checkout page)"
 say mercadopago "http://localhost:$MERCADOPAGO_PORT (emulator, with its checkout page)"
 wait_until "the OIDC provider" var/log/oidc.log "${pids[2]}" grep -q OIDC_RP_CLIENT_ID var/run/oidc.env
 say oidc "http://127.0.0.1:$OIDC_PORT (staff sign-in)"
+wait_until "the activity panel" var/log/octo.log "$octo_pid" answers "$octo/_emulator/health"
+say octo "$octo/octo/v1 (the demo operator's activity panel, emulated)"
 # shellcheck disable=SC1090
 source <(grep '^export OIDC_[A-Z_]*=' var/run/oidc.env)
 
 "$PY" manage.py seed_demo -v 0
 "$PY" scripts/demo_payments.py
+"$PY" manage.py connect_demo_panel -v 0 --panel "$octo" --site "http://demo.localhost:$WEB_PORT"
 
 setsid "$PY" -m emulators.mailbox --moto "$moto" --port "$MAIL_PORT" --verify "$SENDER" \
   </dev/null 2>var/log/mailbox.log &
 started mailbox var/log/mailbox.log "the mailbox on http://localhost:$MAIL_PORT/"
-wait_until "the mailbox" var/log/mailbox.log "${pids[3]}" answers "http://127.0.0.1:$MAIL_PORT/"
+wait_until "the mailbox" var/log/mailbox.log "${pids[-1]}" answers "http://127.0.0.1:$MAIL_PORT/"
 say mailbox "http://localhost:$MAIL_PORT/ (the e-mails sent, also printed below)"
 
 setsid "$PY" manage.py run_huey -w 2 -k thread </dev/null >var/log/huey.log 2>&1 &
 started huey var/log/huey.log "the Huey worker"
-say huey "the worker (background tasks: e-mails, expired holds)"
+say huey "the worker (background tasks: e-mails, expired holds, panel sync)"
 
 setsid "$PY" manage.py runserver "127.0.0.1:$WEB_PORT" </dev/null >var/log/web.log 2>&1 &
 started web var/log/web.log "the web app on http://127.0.0.1:$WEB_PORT"
-wait_until "the web app" var/log/web.log "${pids[5]}" \
+wait_until "the web app" var/log/web.log "${pids[-1]}" \
   answers "http://127.0.0.1:$WEB_PORT/" "demo.localhost:$WEB_PORT"
 say web "http://127.0.0.1:$WEB_PORT (Django's development server)"
 
@@ -132,6 +145,8 @@ cat <<EOF
   Patagonia Demo Brasil (BRL):  http://demo-br.localhost:$WEB_PORT/   (Pix, with a QR code)
   Backoffice:                   http://demo.localhost:$WEB_PORT/backoffice/
                                 sign in as demo-owner, demo-manager or demo-agent (any password)
+  Activity panel (OCTO):        $octo/octo/v1   (emulated; the demo operator is connected)
+                                its bookings: $octo/_emulator/suppliers/patagonia-demo-panel/bookings
   Platform page:                http://localhost:$WEB_PORT/
   E-mails:                      printed below as they are sent, and at http://localhost:$MAIL_PORT/
   Logs:                         var/log/ (web.log, huey.log, ...)

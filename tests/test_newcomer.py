@@ -29,7 +29,7 @@ from emulators.aws import free_port
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 300  # a cold start: initdb, every migration, npm ci, two operators seeded
 STOP_TIMEOUT = 60
-SERVICES = {"postgres", "moto", "emulators", "oidc", "mailbox", "huey", "web"}
+SERVICES = {"postgres", "moto", "emulators", "oidc", "octo", "mailbox", "huey", "web"}
 
 # Started as a terminal starts a foreground job: SIGINT at its default (a background job of a
 # non-interactive shell, or a test worker, may have it ignored, which `exec` would pass on).
@@ -108,6 +108,7 @@ class Newcomer:
             "DEMO_MOTO_PORT": free_port(),
             "DEMO_STRIPE_PORT": free_port(),
             "DEMO_MERCADOPAGO_PORT": free_port(),
+            "DEMO_OCTO_PORT": free_port(),
             "DEMO_OIDC_PORT": free_port(),
             "DEMO_MAIL_PORT": free_port(),
         }
@@ -241,6 +242,7 @@ def test_make_demo_from_a_fresh_clone_serves_the_demo_and_stops_on_ctrl_c(newcom
         f"stripe:      http://localhost:{ports['DEMO_STRIPE_PORT']} ",
         f"mercadopago: http://localhost:{ports['DEMO_MERCADOPAGO_PORT']} ",
         f"oidc:        http://127.0.0.1:{ports['DEMO_OIDC_PORT']} ",
+        f"octo:        http://127.0.0.1:{ports['DEMO_OCTO_PORT']}/octo/v1 ",
         f"mailbox:     http://localhost:{ports['DEMO_MAIL_PORT']}/ ",
         f"web:         http://127.0.0.1:{web} ",
         f"Patagonia Demo Tours (ARS):   http://demo.localhost:{web}/",
@@ -263,7 +265,14 @@ def test_make_demo_from_a_fresh_clone_serves_the_demo_and_stops_on_ctrl_c(newcom
     assert demo.returncode in (0, -signal.SIGINT), output
     stopped = output[output.index("Ctrl-C stops the demo.") :]
     assert "***" not in stopped and "Traceback" not in stopped, stopped
-    for name in ("the web app", "the Huey worker", "the mailbox", "the OIDC provider", "moto"):
+    for name in (
+        "the web app",
+        "the Huey worker",
+        "the mailbox",
+        "the activity panel",
+        "the OIDC provider",
+        "moto",
+    ):
         assert f"stopped {name}" in stopped, stopped
     assert f"Left running:\n  PostgreSQL on 127.0.0.1:{ports['LOCAL_PG_PORT']}" in stopped
     assert "'make stop' stops it." in stopped
