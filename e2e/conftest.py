@@ -2,10 +2,11 @@
 filled by the product's own commands (`migrate_schemas --shared`, `refresh_tenant_template`,
 `seed_demo`), the app served by gunicorn on a free port, and Debian's Chromium.
 
-moto's server stands in for AWS (Secrets Manager holds the operators' payment credentials,
-SES takes the e-mails) and the provider emulators for Stripe and Mercado Pago. The tests
-drive state through the served site only; this process never opens the e2e database except
-to drop and create it.
+moto's server stands in for AWS (Secrets Manager holds the operators' payment and panel
+credentials, SES takes the e-mails), the provider emulators for Stripe and Mercado Pago, and
+the OCTO emulator for the demo operator's activity panel, connected as `make demo` connects it.
+The tests drive state through the served site (and the panel's control API, as its desk
+would); this process never opens the e2e database except to drop and create it.
 
 Traces and screenshots of failed tests are kept in pytest-playwright's output folder
 (`test-results/`). The server's and moto's logs are written to `var/e2e/`, out of that folder,
@@ -32,6 +33,8 @@ import pytest
 from psycopg import sql
 
 from emulators.aws import running_moto
+from emulators.octo_demo import demo_supplier
+from emulators.octo_testing import OctoPanel, running_octo_panel
 from emulators.oidc import DEMO_STAFF, running_oidc_provider
 from emulators.testing import Emulators, running_emulators
 
@@ -172,16 +175,26 @@ def emulators(log_dir: Path) -> Iterator[Emulators]:
 
 
 @pytest.fixture(scope="session")
+def demo_panel(log_dir: Path) -> Iterator[OctoPanel]:
+    """The demo operator's activity panel: the OCTO emulator with the demo supplier and its
+    desk bookings, as `python -m emulators.octo --demo` serves it for `make demo`."""
+    with (log_dir / "octo.log").open("wb") as log, running_octo_panel(stderr=log) as panel:
+        panel.supplier(demo_supplier())
+        yield panel
+
+
+@pytest.fixture(scope="session")
 def demo_site(
     pytestconfig: pytest.Config,
     tmp_path_factory: pytest.TempPathFactory,
     log_dir: Path,
     aws: str,
     emulators: Emulators,
+    demo_panel: OctoPanel,
 ) -> Iterator[str]:
-    """The demo operators, freshly seeded into a new database, given payment credentials as
-    `make demo` gives them, and served by gunicorn with a Huey worker. E-mail goes through
-    SES (moto's server); staff sign in at a real OIDC provider."""
+    """The demo operators, freshly seeded into a new database, given payment credentials and
+    connected to the demo panel as `make demo` does, and served by gunicorn with a Huey worker.
+    E-mail goes through SES (moto's server); staff sign in at a real OIDC provider."""
     stack = contextlib.ExitStack()
     database_url = _e2e_database_url()
     _recreate_database(database_url)
@@ -216,6 +229,14 @@ def demo_site(
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
+    )
+    _manage(
+        "connect_demo_panel",
+        "--panel",
+        demo_panel.url,
+        "--site",
+        f"http://{DEMO_HOST}:{port}",
+        env=env,
     )
 
     worker_log = (log_dir / "huey.log").open("wb")
