@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -22,9 +23,14 @@ from panel_sync.models import (
     ProductMapping,
     UnitMapping,
 )
-from panel_sync.services.push import PUSH
+from panel_sync.services.catalogue import product_import, product_map, unit_map
+from panel_sync.services.conflicts import conflict_resolve
+from panel_sync.services.connection import panel_connect, panel_test_connection
+from panel_sync.services.push import PUSH, panel_push_again
 from tenants.models import Role
+from tests import factories
 from tests.factories import hold
+from tests.octo_contract import assert_exchanges_conform
 from tests.panel_sync.world import PANEL_SECRET_ID, catalogue
 
 ROLES = [Role.AGENT, Role.MANAGER, Role.OWNER]
@@ -237,12 +243,14 @@ def test_bad_connection_settings_re_render_with_messages_and_change_nothing(staf
 
 @pytest.fixture
 def emulated(octo_panel, panel_secrets, settings):
-    """The OCTO emulator with Alpha's supplier, its key in (moto's) Secrets Manager."""
+    """The OCTO emulator with Alpha's supplier, its key in (moto's) Secrets Manager; what
+    the test asked of it is checked against the OCTO spec at the end."""
     settings.OPERATOR_SECRET_ID = PANEL_SECRET_ID
     octo_panel.reset()
     octo_panel.supplier(catalogue())
     yield octo_panel
     octo_panel.clear_faults()
+    assert_exchanges_conform(octo_panel.exchanges())
 
 
 def test_testing_the_connection_shows_the_supplier_and_what_the_panel_sells(staff, emulated):
@@ -633,3 +641,47 @@ def test_a_departure_and_its_manifest_run_a_fixed_number_of_queries(staff, mappe
         desk_booking(slot, mapped["mapping"], seats=1, contact_name=f"desk {index}")
         hold(slot, 1, scope=f"more-{index}")
     assert [page_queries(client, url) for url in urls] == before
+
+
+# The services check the same roles (not only the pages)
+
+
+def panel_calls(mapped, actor) -> dict:
+    mapping, reservation = mapped["mapping"], mapped["reservation"]
+    unit = mapping.units.first()
+    conflict = PanelConflict.objects.create(kind="refused", reservation=reservation, details="x")
+    return {
+        Role.OWNER: [
+            lambda: panel_connect(base_url="https://elsewhere.example/octo", actor=actor),
+        ],
+        Role.MANAGER: [
+            lambda: panel_test_connection(actor=actor),
+            lambda: product_map(mapping_id=mapping.pk, activity_id=None, actor=actor),
+            lambda: unit_map(unit_id=unit.pk, rate_id=None, actor=actor),
+            lambda: product_import(mapping_id=mapping.pk, currency="ARS", actor=actor),
+            lambda: conflict_resolve(conflict_id=conflict.pk, actor=actor),
+        ],
+        Role.AGENT: [lambda: panel_push_again(reservation_id=reservation.pk, actor=actor)],
+    }
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.MANAGER])
+def test_panel_services_refuse_staff_below_the_role(mapped, role):
+    actor = factories.staff(role)
+    for least, calls in panel_calls(mapped, actor).items():
+        if actor.membership.grants(least):
+            continue
+        for call in calls:
+            with pytest.raises(PermissionDenied):
+                call()
+    assert PanelConnection.current().base_url == "http://panel.example/octo/v1"
+    assert ProductMapping.objects.get(pk=mapped["mapping"].pk).activity is not None
+    assert PanelConflict.objects.open().count() == 1
+
+
+def test_panel_services_refuse_staff_of_another_operator(mapped, beta_operator):
+    actor = factories.staff(Role.OWNER, operator=beta_operator)
+    for calls in panel_calls(mapped, actor).values():
+        for call in calls:
+            with pytest.raises(PermissionDenied, match="not staff of alpha"):
+                call()
