@@ -137,6 +137,30 @@ def panel_secrets(aws):
 
 
 @pytest.fixture(scope="session")
+def app_server():
+    """The app served over HTTP in a thread of this process, for what calls it back (the
+    payment emulators' webhooks, the panel's notifications), on the test database. Unlike
+    pytest-django's live_server it flushes nothing: those tests use `committed` rows."""
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread, _StaticFilesHandler
+
+    class BurstServer(ThreadedWSGIServer):
+        request_queue_size = 128  # providers deliver in bursts (storm tests: 60 at once)
+
+    class ServerThread(LiveServerThread):
+        server_class = BurstServer
+
+    server = ServerThread("127.0.0.1", _StaticFilesHandler)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    yield server.port
+    server.terminate()
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(
     request, django_test_environment, django_db_blocker, django_db_modify_db_settings
 ):

@@ -38,23 +38,3 @@ def unconnected(committed, octo_panel, panel_secrets, settings):
     with tenant_context(committed.operator):
         assert not PanelConnection.objects.exists()
     return world
-
-
-@pytest.fixture(scope="session")
-def served_app():
-    """The app over HTTP in a thread of this process (the panel's notifications come to it),
-    on the test database; nothing is flushed (tests use committed rows)."""
-    from django.core.servers.basehttp import ThreadedWSGIServer
-    from django.test.testcases import LiveServerThread, _StaticFilesHandler
-
-    class ServerThread(LiveServerThread):
-        server_class = ThreadedWSGIServer
-
-    server = ServerThread("127.0.0.1", _StaticFilesHandler)
-    server.daemon = True
-    server.start()
-    server.is_ready.wait()
-    if server.error:
-        raise server.error
-    yield server.port
-    server.terminate()

@@ -106,10 +106,10 @@ def test_without_an_enabled_connection_notifications_pull_nothing(unconnected, c
     assert unconnected.octo.exchanges() == []
 
 
-def test_the_panels_own_notifications_bring_a_desk_booking_within_seconds(panel, served_app):
+def test_the_panels_own_notifications_bring_a_desk_booking_within_seconds(panel, app_server):
     panel.octo.notify_to(
         SUPPLIER,
-        f"http://{ALPHA_HOST}:{served_app}/panel/alpha/notifications/",
+        f"http://{ALPHA_HOST}:{app_server}/panel/alpha/notifications/",
         token=NOTIFICATION_TOKEN,
     )
     desk = panel.desk(adults=3)

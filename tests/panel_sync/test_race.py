@@ -22,12 +22,12 @@ from tests.panel_sync.world import NOTIFICATION_TOKEN, SUPPLIER
 TRAVELLERS, DESK_SALES, PULLS = 30, 15, 4
 
 
-def test_holds_here_desk_sales_there_pulls_and_notifications_never_oversell(panel, served_app):
+def test_holds_here_desk_sales_there_pulls_and_notifications_never_oversell(panel, app_server):
     from tests.factories import ALPHA_HOST
 
     panel.octo.notify_to(
         SUPPLIER,
-        f"http://{ALPHA_HOST}:{served_app}/panel/alpha/notifications/",
+        f"http://{ALPHA_HOST}:{app_server}/panel/alpha/notifications/",
         token=NOTIFICATION_TOKEN,
     )
     slot = panel.slot()  # 10 seats, here and there

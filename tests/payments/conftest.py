@@ -50,30 +50,6 @@ def operator_secrets(aws):
     return {"alpha": ALPHA_SECRETS, "beta": BETA_SECRETS}
 
 
-@pytest.fixture(scope="session")
-def app_server():
-    """The app served over HTTP in a thread of this process (for the emulators' webhooks),
-    on the test database. Unlike pytest-django's live_server it flushes nothing: payment
-    flow tests use `committed` rows."""
-    from django.core.servers.basehttp import ThreadedWSGIServer
-    from django.test.testcases import LiveServerThread, _StaticFilesHandler
-
-    class BurstServer(ThreadedWSGIServer):
-        request_queue_size = 128  # providers deliver in bursts (storm tests: 60 at once)
-
-    class ServerThread(LiveServerThread):
-        server_class = BurstServer
-
-    server = ServerThread("127.0.0.1", _StaticFilesHandler)
-    server.daemon = True
-    server.start()
-    server.is_ready.wait()
-    if server.error:
-        raise server.error
-    yield server.port
-    server.terminate()
-
-
 @pytest.fixture
 def paying(committed, app_server, emulators, operator_secrets, settings):
     """Alpha's accounts at the emulators, webhooks pointed at the served app, and a traveller's
