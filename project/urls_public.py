@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.platform_home, name="platform-home"),
 ]
 
+handler400 = "project.errors.bad_request"
 handler500 = "project.unavailable.server_error"

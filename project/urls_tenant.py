@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("booking.urls")),
 ]
 
+handler400 = "project.errors.bad_request"
 handler500 = "project.unavailable.server_error"

@@ -6,6 +6,7 @@ production). Most tests run inside pytest-django's per-test transaction; race te
 the operator's booking tables afterwards.
 """
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -27,7 +28,7 @@ from project.logging import MissingTemplateVariable
 from tenants.models import Operator
 from tenants.services import operator_create
 from tests import factories
-from tests.factories import ALPHA_HOST, BETA_HOST, SYSTEM
+from tests.factories import ALPHA_HOST, ALPHA_SECRETS, BETA_HOST, BETA_SECRETS, SYSTEM
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -91,6 +92,22 @@ def aws(no_aws_unless_asked):
         forget_cached_secrets()
         yield endpoint
     forget_cached_secrets()
+
+
+@pytest.fixture(scope="session")
+def operator_secrets(aws):
+    """Each operator's credentials, in (moto's) Secrets Manager as in production."""
+    import boto3
+
+    from project.aws_secrets import forget_cached_secrets
+
+    client = boto3.client("secretsmanager")
+    for schema, secret in (("alpha", ALPHA_SECRETS), ("beta", BETA_SECRETS)):
+        client.create_secret(
+            Name=f"andes-booking/operators/{schema}", SecretString=json.dumps(secret)
+        )
+    forget_cached_secrets()
+    return {"alpha": ALPHA_SECRETS, "beta": BETA_SECRETS}
 
 
 @pytest.fixture(scope="session")

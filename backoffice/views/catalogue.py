@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from backoffice.common import actor, after_action
+from backoffice.common import actor, after_action, posted_id
 from backoffice.forms import RateForm
 from booking.catalogue import rate_set_price
 from booking.models import Activity, Rate
@@ -20,7 +20,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     invalid: dict[int, RateForm] = {}
     if request.method == "POST":
         membership_require(request.user, request.tenant, Role.MANAGER)
-        rate = get_object_or_404(Rate, pk=request.POST.get("rate"))
+        rate = get_object_or_404(Rate, pk=posted_id(request, "rate"))
         form = RateForm(request.POST, prefix=f"rate{rate.pk}")
         if form.is_valid():
             rate_set_price(

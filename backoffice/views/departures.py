@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from backoffice.common import actor, after_action
+from backoffice.common import actor, after_action, query_id
 from backoffice.forms import CapacityForm, RecurringDeparturesForm
 from booking.catalogue import slot_set_capacity, slot_set_open, slots_create_recurring
 from booking.days import parse_day
@@ -37,10 +37,10 @@ def departure_list(request: HttpRequest) -> HttpResponse:
     else:
         days = LIST_DAYS
     activities = list(Activity.objects.all())
-    activity_id = request.GET.get("activity")
+    activity_id = query_id(request, "activity")
     slots = Slot.objects.on_days(first, days).select_related("activity")
-    if activity_id and activity_id.isdigit():
-        slots = slots.filter(activity_id=int(activity_id))
+    if activity_id is not None:
+        slots = slots.filter(activity_id=activity_id)
     by_day = defaultdict(list)
     for slot in slots.with_seat_counts().order_by("starts_at"):
         by_day[timezone.localtime(slot.starts_at).date()].append(slot)
@@ -50,7 +50,7 @@ def departure_list(request: HttpRequest) -> HttpResponse:
         "backoffice/departures.html",
         {
             "activities": activities,
-            "activity_id": activity_id or "",
+            "activity_id": str(activity_id or ""),
             "calendar": calendar,
             "first": first,
             "days": [(day, by_day.get(day, [])) for day in day_list],

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backoffice.common import PAGE_SIZE, actor, after_action
+from backoffice.common import PAGE_SIZE, actor, after_action, posted_id
 from backoffice.forms import RefundForm, ReservationFilterForm
 from booking.days import local_day_bounds, parse_day
 from booking.errors import BookingError
@@ -167,7 +167,9 @@ def _act(request: HttpRequest, reservation: Reservation) -> HttpResponse | None:
             messages.success(request, _("The reservation will be pushed to the panel again."))
         elif "reconcile" in request.POST:
             membership_require(request.user, request.tenant, Role.MANAGER)
-            intent = get_object_or_404(reservation.payment_intents, pk=request.POST["reconcile"])
+            intent = get_object_or_404(
+                reservation.payment_intents, pk=posted_id(request, "reconcile")
+            )
             payment_reconcile(intent_id=intent.pk, actor=who)
             messages.success(request, _("The provider was asked; the answer is in the timeline."))
         elif "cancel" in request.POST:
@@ -180,7 +182,7 @@ def _act(request: HttpRequest, reservation: Reservation) -> HttpResponse | None:
             messages.success(request, _("Reservation cancelled; its seats are free again."))
         elif "refund" in request.POST:
             membership_require(request.user, request.tenant, Role.OWNER)
-            intent = get_object_or_404(reservation.payment_intents, pk=request.POST["refund"])
+            intent = get_object_or_404(reservation.payment_intents, pk=posted_id(request, "refund"))
             form = RefundForm(request.POST)
             if not form.is_valid():
                 request.refund_form = form

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
-from backoffice.common import actor, after_action
+from backoffice.common import actor, after_action, posted_id
 from tenants.models import Membership, Role
 from tenants.permissions import staff_required
 from tenants.services import membership_grant, membership_revoke
@@ -26,7 +26,7 @@ def team(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "remove" in request.POST:
             membership = get_object_or_404(
-                Membership.objects.at(request.tenant), pk=request.POST["remove"]
+                Membership.objects.at(request.tenant), pk=posted_id(request, "remove")
             )
             try:
                 membership_revoke(

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from backoffice.common import PAGE_SIZE, actor, after_action
+from backoffice.common import PAGE_SIZE, actor, after_action, posted_id
 from booking.errors import BookingError
 from payments.models import Anomaly, Provider, WebhookEvent, WebhookRejection
 from payments.providers.base import ProviderError
@@ -79,7 +79,7 @@ def anomaly_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         membership_require(request.user, request.tenant, Role.MANAGER)
         anomaly = get_object_or_404(
-            Anomaly, pk=request.POST.get("resolve"), resolved_at__isnull=True
+            Anomaly, pk=posted_id(request, "resolve"), resolved_at__isnull=True
         )
         anomaly_resolve(anomaly_id=anomaly.pk, actor=actor(request))
         return after_action(request, request.path)

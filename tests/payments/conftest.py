@@ -1,4 +1,4 @@
-"""Payment fixtures: a held reservation, intents on it, operators' secrets, and webhooks
+"""Payment fixtures: a held reservation, intents on it, the providers' accounts, and webhooks
 signed with the providers' real schemes."""
 
 import json
@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from payments.models import Method, PaymentIntent, Provider
-from tests.factories import ALPHA_SECRETS, BETA_SECRETS, book_data, hold
+from tests.factories import book_data, hold
 
 
 @pytest.fixture
@@ -32,22 +32,6 @@ def make_intent(held):
         return PaymentIntent.objects.create(reservation=reservation, **(defaults | fields))
 
     return make
-
-
-@pytest.fixture(scope="session")
-def operator_secrets(aws):
-    """Each operator's credentials, in (moto's) Secrets Manager as in production."""
-    import boto3
-
-    from project.aws_secrets import forget_cached_secrets
-
-    client = boto3.client("secretsmanager")
-    for schema, secret in (("alpha", ALPHA_SECRETS), ("beta", BETA_SECRETS)):
-        client.create_secret(
-            Name=f"andes-booking/operators/{schema}", SecretString=json.dumps(secret)
-        )
-    forget_cached_secrets()
-    return {"alpha": ALPHA_SECRETS, "beta": BETA_SECRETS}
 
 
 @pytest.fixture
