@@ -3,6 +3,7 @@ from datetime import time
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from booking.days import validate_day
 from booking.models import Activity, Reservation
 from panel_sync.models import DEFAULT_SYNC_WINDOW_DAYS
 
@@ -22,8 +23,12 @@ class RecurringDeparturesForm(forms.Form):
     """Weekdays x times x date range x capacity, created in one transaction."""
 
     activity = forms.ModelChoiceField(queryset=Activity.objects.all(), label=_("Activity"))
-    first_day = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    last_day = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    first_day = forms.DateField(
+        label=_("From"), validators=[validate_day], widget=forms.DateInput(attrs={"type": "date"})
+    )
+    last_day = forms.DateField(
+        label=_("Until"), validators=[validate_day], widget=forms.DateInput(attrs={"type": "date"})
+    )
     weekdays = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS, coerce=int, label=_("Weekdays"), widget=forms.CheckboxSelectMultiple
     )
@@ -77,7 +82,10 @@ class ReservationFilterForm(forms.Form):
         label=_("Status"), required=False, choices=[("", _("Any"))] + Reservation.Status.choices
     )
     day = forms.DateField(
-        label=_("Departure day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Departure day"),
+        required=False,
+        validators=[validate_day],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     activity = forms.ModelChoiceField(
         label=_("Activity"), required=False, queryset=Activity.objects.all(), empty_label=_("Any")

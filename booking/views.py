@@ -2,7 +2,6 @@
 htmx requests, the named fragment that changed."""
 
 import uuid
-from datetime import date
 
 from django.contrib import messages
 from django.db.models import F, OuterRef, Subquery
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
 from booking.calendar import month_calendar
-from booking.days import parse_day
+from booking.days import parse_day, parse_month
 from booking.errors import BookingError, IdempotencyKeyInUse
 from booking.extensions import reservation_panels_render
 from booking.forms import HoldForm, QuoteForm
@@ -42,23 +41,15 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, "booking/catalogue.html", {"activities": activities})
 
 
-def _parse_month(value: str | None, today: date) -> date:
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        return max(date(year, month, 1), today.replace(day=1))
-    except ValueError:
-        return today.replace(day=1)
-
-
 def activity_detail(request: HttpRequest, slug: str) -> HttpResponse:
     activity = get_object_or_404(Activity.objects.active().prefetch_related("rates"), slug=slug)
     today = timezone.localdate()
+    this_month = today.replace(day=1)
     day = parse_day(request.GET.get("day"))
-    month = (
-        _parse_month(request.GET.get("month"), today)
-        if "month" in request.GET or not day
-        else day.replace(day=1)
-    )
+    if "month" in request.GET or day is None:
+        month = max(parse_month(request.GET.get("month"), this_month), this_month)
+    else:
+        month = day.replace(day=1)
     departures = []
     if day is not None and day >= today:
         departures = list(activity.slots.bookable().on_days(day))

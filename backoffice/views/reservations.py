@@ -46,11 +46,12 @@ def reservation_list(request: HttpRequest) -> HttpResponse:
     form = ReservationFilterForm(request.GET or None)
     reservations = Reservation.objects.select_related("slot__activity").with_seats()
     desk = None
-    if form.is_valid():
+    if form.is_bound:
+        form.is_valid()
+        # Each filter that is valid applies; one that is not is ignored like an unknown one.
         data = form.cleaned_data
         desk = ExternalBooking.objects.select_related("slot", "product__activity")
-        if data["q"]:
-            q = data["q"].strip()
+        if q := data.get("q", "").strip():
             reservations = reservations.filter(
                 Q(code__iexact=q) | Q(contact_name__icontains=q) | Q(contact_email__icontains=q)
             )
@@ -59,13 +60,13 @@ def reservation_list(request: HttpRequest) -> HttpResponse:
                 | Q(reseller_reference__iexact=q)
                 | Q(contact_name__icontains=q)
             )
-        if data["status"]:
+        if data.get("status"):
             reservations = reservations.filter(status=data["status"])
             desk = desk.filter(status__in=PANEL_STATUS_OF.get(data["status"], []))
-        if data["day"]:
+        if data.get("day"):
             reservations = reservations.filter(slot__starts_at__range=local_day_bounds(data["day"]))
             desk = desk.filter(slot__starts_at__range=local_day_bounds(data["day"]))
-        if data["activity"]:
+        if data.get("activity"):
             reservations = reservations.filter(slot__activity=data["activity"])
             desk = desk.filter(product__activity=data["activity"])
         if not any(data.values()):
