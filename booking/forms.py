@@ -5,22 +5,43 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from booking.errors import BookingError
-from booking.models import Rate
+from booking.models import IdempotencyKey, Rate, Reservation
 from booking.services import Contact, PricedLine, reservation_price
+
+
+def _max_length(model, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+KEY_MAX_LENGTH = _max_length(IdempotencyKey, "key")
 
 
 class HoldForm(forms.Form):
     """Passenger counts per rate and the contact details. Prices come from the rates on the
-    server; the form never carries an amount."""
+    server; the form never carries an amount. Every text is held to its column's length.
 
-    contact_name = forms.CharField(label=_("Full name"), max_length=120)
-    contact_email = forms.EmailField(label=_("E-mail"))
-    contact_phone = forms.CharField(label=_("Phone (optional)"), max_length=40, required=False)
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=255, required=False)
+    The idempotency key is the form's hidden field, or the request's `Idempotency-Key` header
+    (`idempotency_header`), which wins when both are given."""
 
-    def __init__(self, *args, rates: list[Rate], **kwargs):
+    contact_name = forms.CharField(
+        label=_("Full name"), max_length=_max_length(Reservation, "contact_name")
+    )
+    contact_email = forms.EmailField(
+        label=_("E-mail"), max_length=_max_length(Reservation, "contact_email")
+    )
+    contact_phone = forms.CharField(
+        label=_("Phone (optional)"),
+        max_length=_max_length(Reservation, "contact_phone"),
+        required=False,
+    )
+    idempotency_key = forms.CharField(
+        widget=forms.HiddenInput, max_length=KEY_MAX_LENGTH, required=False
+    )
+
+    def __init__(self, *args, rates: list[Rate], idempotency_header: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.rates = rates
+        self.idempotency_header = idempotency_header
         self.lines: list[PricedLine] = []
         for rate in rates:
             self.fields[self.rate_field(rate)] = forms.IntegerField(
@@ -47,12 +68,25 @@ class HoldForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        header = self.idempotency_header
+        if header is not None and (len(header) > KEY_MAX_LENGTH or not header.isprintable()):
+            self.add_error(
+                None,
+                _(
+                    "The request's Idempotency-Key header is not usable: it must be at most "
+                    "%(max)d printable characters."
+                )
+                % {"max": KEY_MAX_LENGTH},
+            )
         if all(self.rate_field(rate) in cleaned for rate in self.rates):
             try:
                 self.lines = reservation_price(rates=self.rates, quantities=self.quantities())
             except BookingError as exc:
                 self.add_error(None, exc.message)
         return cleaned
+
+    def effective_idempotency_key(self) -> str:
+        return self.idempotency_header or self.cleaned_data["idempotency_key"]
 
     def contact(self) -> Contact:
         data = self.cleaned_data

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.days import local_day_bounds
+from tenants.actors import ACTOR_MAX_LENGTH
 
 # Crockford's base32 without look-alikes: 12 characters are 60 random bits, unguessable
 # and still easy to read out over the phone.
@@ -276,7 +277,7 @@ class ReservationEvent(models.Model):
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=32)
-    actor = models.CharField(max_length=120)
+    actor = models.CharField(max_length=ACTOR_MAX_LENGTH)
     note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
 

@@ -5,6 +5,10 @@ from decimal import Decimal
 from babel.numbers import format_currency, get_currency_precision
 from django.utils.translation import get_language, to_locale
 
+# The largest amount an amount column (PositiveIntegerField, a PostgreSQL integer) holds, in
+# minor units: 21,474,836.47 ARS, 2,147,483,647 CLP.
+MAX_AMOUNT = 2**31 - 1
+
 
 def exponent(currency: str) -> int:
     return get_currency_precision(currency)

@@ -101,10 +101,12 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
             request, template, {"slot": slot, "form": form, "open_for_booking": open_for_booking}
         )
 
-    form = HoldForm(request.POST, rates=rates)
+    form = HoldForm(
+        request.POST, rates=rates, idempotency_header=request.headers.get("Idempotency-Key")
+    )
     status = 200
     if form.is_valid():
-        key = request.headers.get("Idempotency-Key") or form.cleaned_data["idempotency_key"]
+        key = form.effective_idempotency_key()
         if not key:
             form.add_error(
                 None, _("This form has expired. Please check the details and try again.")

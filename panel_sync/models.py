@@ -350,7 +350,7 @@ class PanelConflict(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.CharField(max_length=120, blank=True)
+    resolved_by = models.CharField(max_length=254, blank=True)
 
     objects = PanelConflictQuerySet.as_manager()
 

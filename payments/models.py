@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.errors import IllegalTransition
 from booking.models import Reservation, ReservationEvent
+from tenants.actors import ACTOR_MAX_LENGTH
 
 
 class Provider(models.TextChoices):
@@ -182,7 +183,7 @@ class Refund(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
     provider_refund_id = models.CharField(max_length=255, blank=True, db_index=True)
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True)
-    requested_by = models.CharField(max_length=120)
+    requested_by = models.CharField(max_length=ACTOR_MAX_LENGTH)
     reason = models.CharField(max_length=240, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -272,7 +273,7 @@ class Anomaly(models.Model):
     provider_payment_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.CharField(max_length=120, blank=True)
+    resolved_by = models.CharField(max_length=ACTOR_MAX_LENGTH, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest
 
-from tenants.models import Membership, Role
+from tenants.models import Membership, Role, StaffUser
 
 
 class ActorKind(StrEnum):
@@ -83,6 +83,10 @@ def actor_require(actor: Actor, *kinds: ActorKind, role: str | None = None) -> A
 
 
 STAFF, TRAVELLER, PROVIDER, SYSTEM = ActorKind
+
+# The longest `str(actor)`: a staff member's e-mail, as long as StaffUser.email holds. Columns
+# that record who acted (timelines, refunds, anomalies) are this long.
+ACTOR_MAX_LENGTH = StaffUser._meta.get_field("email").max_length
 
 CLIENT_SESSION_KEY = "client_id"
 

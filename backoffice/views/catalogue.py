@@ -21,7 +21,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         membership_require(request.user, request.tenant, Role.MANAGER)
         rate = get_object_or_404(Rate, pk=posted_id(request, "rate"))
-        form = RateForm(request.POST, prefix=f"rate{rate.pk}")
+        form = RateForm(request.POST, prefix=f"rate{rate.pk}", currency=rate.currency)
         if form.is_valid():
             rate_set_price(
                 rate_id=rate.pk,
@@ -43,6 +43,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
                     invalid.get(rate.pk)
                     or RateForm(
                         prefix=f"rate{rate.pk}",
+                        currency=rate.currency,
                         initial={
                             "amount": to_major(rate.amount, rate.currency),
                             "min_per_booking": rate.min_per_booking,

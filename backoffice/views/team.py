@@ -9,14 +9,21 @@ from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
 from backoffice.common import actor, after_action, posted_id
-from tenants.models import Membership, Role
+from tenants.models import Membership, Role, StaffUser
 from tenants.permissions import staff_required
 from tenants.services import membership_grant, membership_revoke
 
 
 class MemberForm(forms.Form):
-    sub = forms.CharField(label=gettext_lazy("Identity provider subject (sub)"), max_length=255)
-    email = forms.EmailField(label=gettext_lazy("E-mail"))
+    """A member to grant a role to, each text held to its column's length."""
+
+    sub = forms.CharField(
+        label=gettext_lazy("Identity provider subject (sub)"),
+        max_length=StaffUser._meta.get_field("sub").max_length,
+    )
+    email = forms.EmailField(
+        label=gettext_lazy("E-mail"), max_length=StaffUser._meta.get_field("email").max_length
+    )
     role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
 
 

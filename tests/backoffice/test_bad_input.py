@@ -1,18 +1,29 @@
 """Input from outside that the backoffice must refuse (400) or ignore as an unknown filter,
-never answer 500 (issue 8): days beyond the calendar, ids that are not ids."""
+never answer 500 (issue 8): days beyond the calendar, ids that are not ids, amounts and
+e-mails longer than their columns."""
 
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from booking.models import Rate, Reservation, ReservationEvent, Slot
 from payments.models import Anomaly
 from tenants.models import Membership, Role
-from tests.factories import hold
+from tenants.services import membership_grant
+from tests.factories import ALPHA_HOST, SYSTEM, hold
 
 USHUAIA = ZoneInfo("America/Argentina/Ushuaia")  # Alpha's time zone
+# An address the e-mail validator alone accepts (up to 320), longer than the column (254).
+LONG_EMAIL = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"
+# The longest address the column holds.
+LONGEST_EMAIL = "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".cc.com"
+
+
+def test_the_addresses_are_the_lengths_they_claim():
+    assert (len(LONG_EMAIL), len(LONGEST_EMAIL)) == (312, 254)
 
 
 @pytest.mark.parametrize("activity", ["%C2%B2", "99999999999999999999999", "-1", "abc", ""])
@@ -138,3 +149,94 @@ def _everything():
         list(Rate.objects.values_list("pk", "amount")),
         ReservationEvent.objects.count(),
     )
+
+
+@pytest.mark.parametrize("amount", ["21474836.48", "9999999999.99"])
+def test_a_price_beyond_what_an_amount_holds_is_refused(staff, make_slot, amount):
+    rate = make_slot().activity.rates.first()
+    prefix = f"rate{rate.pk}"
+    response = staff(Role.MANAGER).post(
+        "/backoffice/activities/",
+        {
+            "rate": rate.pk,
+            f"{prefix}-amount": amount,
+            f"{prefix}-min_per_booking": "0",
+            f"{prefix}-max_per_booking": "5",
+        },
+    )
+    assert response.status_code == 400
+    assert "Ensure this value is less than or equal to 21474836.47." in response.content.decode()
+    rate.refresh_from_db()
+    assert rate.amount == 10_000_00
+
+
+def test_the_largest_price_an_amount_holds_is_saved(staff, make_slot):
+    rate = make_slot().activity.rates.first()
+    prefix = f"rate{rate.pk}"
+    response = staff(Role.MANAGER).post(
+        "/backoffice/activities/",
+        {
+            "rate": rate.pk,
+            f"{prefix}-amount": "21474836.47",
+            f"{prefix}-min_per_booking": "0",
+            f"{prefix}-max_per_booking": "5",
+        },
+    )
+    assert response.status_code == 302
+    rate.refresh_from_db()
+    assert rate.amount == 2_147_483_647
+
+
+def test_a_member_email_longer_than_its_column_is_refused(staff):
+    response = staff(Role.OWNER).post(
+        "/backoffice/team/",
+        {"grant": "1", "sub": "long-sub", "email": LONG_EMAIL, "role": Role.MANAGER},
+    )
+    assert response.status_code == 400
+    assert "Ensure this value has at most 254 characters (it has 312)." in (
+        response.content.decode()
+    )
+    assert not Membership.objects.filter(user__sub="long-sub").exists()
+
+
+def test_a_member_subject_longer_than_its_column_is_refused(staff):
+    response = staff(Role.OWNER).post(
+        "/backoffice/team/",
+        {"grant": "1", "sub": "s" * 256, "email": "x@example.com", "role": Role.MANAGER},
+    )
+    assert response.status_code == 400
+
+
+def test_a_member_with_the_longest_email_is_recorded_in_full_where_they_act(staff, alpha):
+    granted = staff(Role.OWNER).post(
+        "/backoffice/team/",
+        {"grant": "1", "sub": "long-sub", "email": LONGEST_EMAIL, "role": Role.MANAGER},
+    )
+    assert granted.status_code == 302
+    slot_reservation = hold(Slot.objects.create(**_slot_fields()), 1)
+    anomaly = Anomaly.objects.create(
+        kind="amount_mismatch", reservation=slot_reservation, details="x"
+    )
+    membership = membership_grant(
+        actor=SYSTEM, operator=alpha, sub="long-sub", email=LONGEST_EMAIL, role=Role.MANAGER
+    )
+    client = Client(HTTP_HOST=ALPHA_HOST, HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(membership.user)
+
+    resolved = client.post("/backoffice/anomalies/", {"resolve": anomaly.pk})
+    cancelled = client.post(f"/backoffice/reservations/{slot_reservation.code}/", {"cancel": "1"})
+
+    assert resolved.status_code == cancelled.status_code == 302
+    anomaly.refresh_from_db()
+    assert anomaly.resolved_by == LONGEST_EMAIL
+    assert ReservationEvent.objects.get(kind="cancelled").actor == LONGEST_EMAIL
+
+
+def _slot_fields():
+    from tests.factories import activity
+
+    return {
+        "activity": activity(),
+        "starts_at": timezone.now() + timedelta(days=3),
+        "capacity": 5,
+    }
