@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from booking.models import Activity, Rate, Reservation, Slot
+from tenants.actors import ACTOR_MAX_LENGTH
 from tenants.models import Operator
 
 DEFAULT_SYNC_WINDOW_DAYS = 120
@@ -350,7 +351,7 @@ class PanelConflict(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.CharField(max_length=254, blank=True)
+    resolved_by = models.CharField(max_length=ACTOR_MAX_LENGTH, blank=True)
 
     objects = PanelConflictQuerySet.as_manager()
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from booking.models import Rate, Reservation, ReservationEvent, Slot
+from panel_sync.models import PanelConflict
 from payments.models import Anomaly
 from tenants.models import Membership, Role
 from tenants.services import membership_grant
@@ -217,6 +218,9 @@ def test_a_member_with_the_longest_email_is_recorded_in_full_where_they_act(staf
     anomaly = Anomaly.objects.create(
         kind="amount_mismatch", reservation=slot_reservation, details="x"
     )
+    conflict = PanelConflict.objects.create(
+        kind="refused", reservation=slot_reservation, details="refused by the panel"
+    )
     membership = membership_grant(
         actor=SYSTEM, operator=alpha, sub="long-sub", email=LONGEST_EMAIL, role=Role.MANAGER
     )
@@ -224,11 +228,13 @@ def test_a_member_with_the_longest_email_is_recorded_in_full_where_they_act(staf
     client.force_login(membership.user)
 
     resolved = client.post("/backoffice/anomalies/", {"resolve": anomaly.pk})
+    settled = client.post("/backoffice/panel/conflicts/", {"resolve": conflict.pk})
     cancelled = client.post(f"/backoffice/reservations/{slot_reservation.code}/", {"cancel": "1"})
 
-    assert resolved.status_code == cancelled.status_code == 302
+    assert resolved.status_code == settled.status_code == cancelled.status_code == 302
     anomaly.refresh_from_db()
-    assert anomaly.resolved_by == LONGEST_EMAIL
+    conflict.refresh_from_db()
+    assert anomaly.resolved_by == conflict.resolved_by == LONGEST_EMAIL
     assert ReservationEvent.objects.get(kind="cancelled").actor == LONGEST_EMAIL
 
 
