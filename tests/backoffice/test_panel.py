@@ -292,12 +292,14 @@ def test_testing_without_a_connection_says_so(staff):
 def test_sync_now_pulls_at_once(staff, django_capture_on_commit_callbacks):
     connect()
     assert staff(Role.AGENT).post("/backoffice/panel/", {"pull": "1"}).status_code == 403
+    assert PanelConnection.current().last_error_at is None
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = staff(Role.MANAGER).post("/backoffice/panel/", {"pull": "1"})
     assert response.status_code == 302 and len(callbacks) == 1
-    # The pull ran (Huey runs tasks at once here) and asked for the panel's key, which this
-    # test's operator has not: recorded for staff.
-    assert "no panel API key" in PanelConnection.current().last_error
+    # The pull ran at once (Huey runs tasks when enqueued here) and, this test's panel being
+    # out of reach (no key, or Secrets Manager on a closed port, as the session's other tests
+    # left it), recorded why for staff.
+    assert PanelConnection.current().last_error_at is not None
 
 
 # Pushes the outbox gave up on
