@@ -141,6 +141,20 @@ def book_data(departure: Slot, adults=2, children=1, key="key-1", **extra) -> di
 # Payments: provider objects and webhooks signed with the providers' real schemes
 
 
+def stripe_intent(reservation: Reservation, reference: str, **fields) -> PaymentIntent:
+    """A pending card payment of the whole reservation at Stripe, whose Checkout Session is
+    `reference`."""
+    defaults = {
+        "provider": "stripe",
+        "method": "card",
+        "status": "pending",
+        "amount": reservation.total_amount,
+        "currency": reservation.currency,
+        "provider_reference": reference,
+    }
+    return PaymentIntent.objects.create(reservation=reservation, **(defaults | fields))
+
+
 def stripe_event(event_type: str, obj: dict, event_id: str | None = None) -> dict:
     return {
         "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",

@@ -7,8 +7,15 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from booking.models import Reservation
-from payments.models import PaymentIntent, WebhookEvent
-from tests.factories import ALPHA_HOST, checkout_session, hold, post_stripe, stripe_event
+from payments.models import WebhookEvent
+from tests.factories import (
+    ALPHA_HOST,
+    checkout_session,
+    hold,
+    post_stripe,
+    stripe_event,
+    stripe_intent,
+)
 
 pytestmark = pytest.mark.xdist_group("races")
 
@@ -21,15 +28,7 @@ def test_a_webhook_for_an_intent_locked_elsewhere_answers_503_and_its_redelivery
     slot = committed.slot(capacity=4)
     with tenant_context(committed.operator):
         reservation = hold(slot, 2)
-        intent = PaymentIntent.objects.create(
-            reservation=reservation,
-            provider="stripe",
-            method="card",
-            status="pending",
-            amount=reservation.total_amount,
-            currency=reservation.currency,
-            provider_reference="cs_test_locked",
-        )
+        intent = stripe_intent(reservation, "cs_test_locked")
         event = stripe_event("checkout.session.completed", checkout_session(intent))
     provider = Client(HTTP_HOST=ALPHA_HOST, raise_request_exception=False)
     with row_locked_elsewhere("payments_paymentintent", intent.pk):

@@ -8,8 +8,15 @@ from django_tenants.utils import tenant_context
 from booking.models import Reservation
 from outbox.delivery import outbox_deliver
 from outbox.models import OutboxMessage
-from payments.models import PaymentIntent, WebhookEvent
-from tests.factories import ALPHA_HOST, checkout_session, hold, post_stripe, stripe_event
+from payments.models import WebhookEvent
+from tests.factories import (
+    ALPHA_HOST,
+    checkout_session,
+    hold,
+    post_stripe,
+    stripe_event,
+    stripe_intent,
+)
 
 pytestmark = pytest.mark.xdist_group("races")
 
@@ -20,15 +27,7 @@ def test_fifty_concurrent_deliveries_of_one_event_apply_once_and_send_one_email(
     slot = committed.slot(capacity=4)
     with tenant_context(committed.operator):
         reservation = hold(slot, 2)
-        intent = PaymentIntent.objects.create(
-            reservation=reservation,
-            provider="stripe",
-            method="card",
-            status="pending",
-            amount=reservation.total_amount,
-            currency=reservation.currency,
-            provider_reference="cs_test_storm",
-        )
+        intent = stripe_intent(reservation, "cs_test_storm")
         event = stripe_event("checkout.session.completed", checkout_session(intent))
     mail.outbox.clear()
 
