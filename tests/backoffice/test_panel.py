@@ -542,8 +542,15 @@ def test_departure_and_manifest_show_the_desk_bookings_and_both_sides_seats(staf
 def test_a_departure_not_sold_on_the_panel_reads_as_before(staff, make_slot):
     slot = make_slot(capacity=10)
     hold(slot, 2)
-    page = staff(Role.AGENT).get(f"/backoffice/departures/{slot.pk}/").content.decode()
+    page = staff(Role.MANAGER).get(f"/backoffice/departures/{slot.pk}/").content.decode()
     assert "2 of 10 taken" in page and "sold on the panel" not in page
+    assert 'data-testid="panel-master"' not in page
+
+
+def test_a_departure_the_panel_is_master_of_says_where_to_change_its_capacity(staff, mapped):
+    slot = mapped["slot"]
+    page = staff(Role.MANAGER).get(f"/backoffice/departures/{slot.pk}/").content.decode()
+    assert "a change here lasts until its next pull" in page
 
 
 def test_the_reservation_search_finds_desk_bookings(staff, mapped):
