@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from requests.adapters import HTTPAdapter
 
@@ -239,6 +240,15 @@ class OctoClient:
         if response.status_code >= 300:
             raise PanelUnavailable(f"{method} {path}: HTTP {response.status_code}")
         return data
+
+
+def instant(value: object) -> datetime | None:
+    """An OCTO timestamp (`utcCreatedAt`, `utcExpiresAt` ...) as an aware instant, or None
+    when it is not one."""
+    if not isinstance(value, str):
+        return None
+    parsed = parse_datetime(value)
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
 def availability_start(item: dict) -> datetime | None:

@@ -31,6 +31,7 @@ SERVICE_MODULES = [
     "panel_sync.services.push",
     "panel_sync.services.pull",
     "panel_sync.services.conflicts",
+    "panel_sync.services.octo_terms",
 ]
 # Public functions of those modules that take no actor, and why.
 WITHOUT_ACTOR = {
@@ -55,6 +56,8 @@ WITHOUT_ACTOR = {
     "wanted": "pure: what a reservation asks of the panel",
     "booking_uuid": "pure: the OCTO uuid of an attempt",
     "booking_seats": "pure: the seats of an OCTO booking",
+    "unit_items": "pure: a reservation's passengers as the panel's unit ids",
+    "contact": "pure: a reservation's contact as OCTO writes it",
     "pushes_pending": "a read",
 }
 

@@ -28,7 +28,6 @@ from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from booking.catalogue import rate_apply_channel_price, slot_ensure
 from booking.models import Reservation, Slot
@@ -42,7 +41,7 @@ from panel_sync.models import (
     ProductMapping,
     UnitMapping,
 )
-from panel_sync.octo import OctoClient, PanelError, PanelUnavailable, availability_start
+from panel_sync.octo import OctoClient, PanelError, PanelUnavailable, availability_start, instant
 from panel_sync.services.catalogue import panel_products_record
 from panel_sync.services.conflicts import conflict_raise, conflict_settle
 from panel_sync.services.connection import panel_client, panel_record_error
@@ -389,7 +388,7 @@ def _apply_bookings(mapping: ProductMapping, bookings: list[dict], now: datetime
                 "units": list(lines.values()),
                 "seats": seats,
                 "contact_name": str(name or "")[:200],
-                "panel_created_at": _instant(booking.get("utcCreatedAt")),
+                "panel_created_at": instant(booking.get("utcCreatedAt")),
                 "seen_at": now,
             },
         )
@@ -402,10 +401,3 @@ def _uuid(value: object) -> str | None:
         return str(uuid_module.UUID(str(value)))
     except ValueError:
         return None
-
-
-def _instant(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    parsed = parse_datetime(value)
-    return parsed if parsed is not None and parsed.tzinfo is not None else None

@@ -34,7 +34,6 @@ from enum import StrEnum
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from booking.models import Reservation, ReservationEvent
@@ -47,11 +46,11 @@ from panel_sync.models import (
     PanelConflict,
     PanelConnection,
     ProductMapping,
-    UnitMapping,
 )
-from panel_sync.octo import OctoClient, PanelError, PanelUnavailable, availability_start
+from panel_sync.octo import OctoClient, PanelError, PanelUnavailable, availability_start, instant
 from panel_sync.services.conflicts import conflict_raise, conflict_settle
 from panel_sync.services.connection import panel_client
+from panel_sync.services.octo_terms import Refusal, booking_seats, contact, unit_items
 from tenants.actors import STAFF, SYSTEM, Actor, actor_require
 from tenants.models import Role
 
@@ -84,17 +83,6 @@ OUTCOMES = {
     "CANCELLED": Outcome.CANCELLED,
     "EXPIRED": Outcome.CANCELLED,
 }
-
-
-class Refusal(Exception):
-    """Our side cannot make the request (a rate or departure the panel does not have):
-    recorded like the panel's own refusal."""
-
-    def __init__(self, code: str, staff_message: str, message: str = ""):
-        super().__init__(message or staff_message)
-        self.code = code
-        self.staff_message = staff_message
-        self.message = message or staff_message
 
 
 # The receiver: in the change's transaction
@@ -263,7 +251,7 @@ def _reserve(push: _Push, actor: Actor) -> None:
     attempt = _attempt_for_new_booking(push.current)
     uuid = booking_uuid(reservation, attempt)
     availability_id = _availability_id(push)
-    units = _unit_items(reservation)
+    units = unit_items(reservation)
     if reservation.status == Reservation.Status.HELD:
         minutes = math.ceil(reservation.hold_seconds_left(push.now) / 60)
     else:  # paid: confirmed at once after
@@ -294,7 +282,7 @@ def _reserve(push: _Push, actor: Actor) -> None:
 def _confirm(push: _Push, actor: Actor) -> None:
     current, uuid = push.current, str(push.current.uuid)
     try:
-        answer = push.client.confirm(uuid, contact=_contact(push.reservation))
+        answer = push.client.confirm(uuid, contact=contact(push.reservation))
     except PanelError as exc:
         if exc.about_credentials:
             raise
@@ -360,7 +348,7 @@ def _record(push: _Push, attempt: int, uuid: str, answer: dict, actor: Actor) ->
             "supplier_reference": str(answer.get("supplierReference") or "")[:120],
             "availability_id": str(answer.get("availabilityId") or "")[:200],
             "seats": booking_seats(answer, push.mapping),
-            "expires_at": _instant(answer.get("utcExpiresAt")),
+            "expires_at": instant(answer.get("utcExpiresAt")),
             "error_code": "",
             "error_message": "",
             "last_push_at": push.now,
@@ -457,61 +445,6 @@ def _availability_id(push: _Push) -> str:
         "UNKNOWN_DEPARTURE",
         _("The panel has no departure at this time: it is sold only here."),
     )
-
-
-def _unit_items(reservation: Reservation) -> list[str]:
-    lines = list(reservation.lines.select_related("rate"))
-    units = {
-        unit.rate_id: unit.panel_unit_id
-        for unit in UnitMapping.objects.filter(rate_id__in=[line.rate_id for line in lines])
-    }
-    items = []
-    for line in lines:
-        unit_id = units.get(line.rate_id)
-        if unit_id is None:
-            raise Refusal(
-                "UNMAPPED_RATE",
-                _("The rate %(rate)s is not mapped to a passenger type of the panel.")
-                % {"rate": line.label},
-            )
-        items.extend([unit_id] * line.quantity)
-    return items
-
-
-def _contact(reservation: Reservation) -> dict:
-    first, _sep, last = reservation.contact_name.strip().partition(" ")
-    return {
-        "fullName": reservation.contact_name,
-        "firstName": first,
-        "lastName": last,
-        "emailAddress": reservation.contact_email,
-        "phoneNumber": reservation.contact_phone,
-        "locales": [reservation.language],
-    }
-
-
-# What the panel answered
-
-
-def booking_seats(answer: dict, mapping: ProductMapping) -> int:
-    """The seats an OCTO booking takes: its unit items, each counting its unit's paxCount
-    (as the booking shows it, else as the panel listed the unit)."""
-    pax_of = {unit.panel_unit_id: unit.pax_count for unit in mapping.units.all()}
-    seats = 0
-    for item in answer.get("unitItems") or []:
-        if not isinstance(item, dict):
-            continue
-        unit = item.get("unit") if isinstance(item.get("unit"), dict) else {}
-        pax = (unit.get("restrictions") or {}).get("paxCount")
-        seats += pax if isinstance(pax, int) and pax > 0 else pax_of.get(item.get("unitId"), 1)
-    return seats
-
-
-def _instant(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    parsed = parse_datetime(value)
-    return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
 def pushes_pending():
