@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from booking.errors import BookingError
-from booking.models import Activity, Rate, Slot
+from booking.models import Activity, PassengerData, Rate, Slot
 from tenants.actors import STAFF, SYSTEM, Actor, actor_require
 from tenants.models import Role
 
@@ -38,6 +38,7 @@ def activity_upsert(
     actor: Actor,
     booking_cutoff: timedelta = timedelta(hours=2),
     position: int = 0,
+    passenger_data: str = PassengerData.NONE,
 ) -> Activity:
     """Create or update an activity and its rates, in one transaction (staff from manager up,
     or the system)."""
@@ -53,6 +54,7 @@ def activity_upsert(
                 "meeting_point": meeting_point,
                 "booking_cutoff": booking_cutoff,
                 "position": position,
+                "passenger_data": passenger_data,
             },
         )
         for index, rate in enumerate(rates):

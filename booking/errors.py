@@ -52,3 +52,9 @@ class IllegalTransition(BookingError):
 
 class IdempotencyKeyInUse(Exception):
     """Another request with the same idempotency key committed first (a concurrent duplicate)."""
+
+
+class PassengersClosed(BookingError):
+    message = _(
+        "The passengers of this booking can no longer be changed online. Please contact us."
+    )

@@ -2,10 +2,15 @@ import hashlib
 import json
 
 from django import forms
+from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking.countries import country_choices
+from booking.days import validate_day
 from booking.errors import BookingError
-from booking.models import IdempotencyKey, Rate, Reservation
+from booking.models import IdempotencyKey, Passenger, Rate, Reservation, Seat
+from booking.passengers import PassengerDetails
 from booking.services import Contact, PricedLine, reservation_price
 
 
@@ -115,3 +120,96 @@ class QuoteForm(HoldForm):
         super().__init__(*args, **kwargs)
         for name in ("contact_name", "contact_email", "contact_phone"):
             self.fields[name].required = False
+
+
+# Passports, national identity cards (DNI 12.345.678, RG 12.345.678-9, CPF 123.456.789-09):
+# letters and digits, with the dots, dashes, slashes and spaces people type between them.
+document_number_validator = RegexValidator(
+    r"^[0-9A-Za-z](?:[0-9A-Za-z./ -]*[0-9A-Za-z])?$",
+    _("Use the letters and digits of the document (dots, dashes and spaces may separate them)."),
+)
+
+
+class PassengerForm(forms.Form):
+    """One seat's passenger, with the fields its activity asks for."""
+
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=_max_length(Passenger, "full_name")
+    )
+    document_number = forms.CharField(
+        label=_("Document number"),
+        max_length=_max_length(Passenger, "document_number"),
+        validators=[document_number_validator],
+    )
+    nationality = forms.ChoiceField(label=_("Nationality"))
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_day],
+    )
+
+    def __init__(self, *args, seat: Seat, reservation: Reservation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seat = seat
+        activity = reservation.slot.activity
+        if activity.asks_for_documents:
+            self.fields["nationality"].choices = [("", "—"), *country_choices()]
+        else:
+            del self.fields["document_number"], self.fields["nationality"]
+        if not activity.asks_for_birth_date:
+            del self.fields["birth_date"]
+
+    def clean_birth_date(self):
+        born = self.cleaned_data["birth_date"]
+        if born >= timezone.localdate():
+            raise forms.ValidationError(_("The date of birth must be in the past."))
+        return born
+
+    def details(self) -> PassengerDetails:
+        data = self.cleaned_data
+        return PassengerDetails(
+            rate_id=self.seat.rate_id,
+            full_name=" ".join(data["full_name"].split()),
+            document_number=data.get("document_number", "").strip().upper(),
+            nationality=data.get("nationality", ""),
+            birth_date=data.get("birth_date"),
+        )
+
+
+class PassengersForm:
+    """A PassengerForm per seat of a reservation (lines, passengers prefetched; slot and
+    activity selected), filled with the passengers entered before. The seats come from the
+    reservation on the server, never from the request."""
+
+    def __init__(self, reservation: Reservation, data=None):
+        entered = {passenger.position: passenger for passenger in reservation.passengers.all()}
+        self.forms = []
+        for position, seat in enumerate(reservation.seat_list(), start=1):
+            passenger = entered.get(position)
+            initial = None
+            if passenger is not None and passenger.rate_id == seat.rate_id:
+                initial = {
+                    "full_name": passenger.full_name,
+                    "document_number": passenger.document_number,
+                    "nationality": passenger.nationality,
+                    "birth_date": passenger.birth_date,
+                }
+            self.forms.append(
+                PassengerForm(
+                    data,
+                    prefix=f"passenger-{position}",
+                    seat=seat,
+                    reservation=reservation,
+                    initial=initial,
+                )
+            )
+
+    def __iter__(self):
+        return iter(self.forms)
+
+    def is_valid(self) -> bool:
+        valid = [form.is_valid() for form in self.forms]  # every form, for all its errors
+        return all(valid)
+
+    def details(self) -> list[PassengerDetails]:
+        return [form.details() for form in self.forms]

@@ -2,6 +2,7 @@
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import models
@@ -27,6 +28,17 @@ class ActivityQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
+class PassengerData(models.TextChoices):
+    """What an activity collects for each passenger, each level adding to the one before: a
+    boat trip in Argentina needs the coast guard's list (Prefectura: name, document and
+    nationality), some add the date of birth."""
+
+    NONE = "none", _("Nothing")
+    NAME = "name", _("Name")
+    DOCUMENT = "document", _("Name, document number and nationality")
+    DOCUMENT_BIRTH = "document_birth", _("Name, document, nationality and date of birth")
+
+
 class Activity(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120)
@@ -39,6 +51,13 @@ class Activity(models.Model):
     )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
+    passenger_data = models.CharField(
+        _("passenger data"),
+        max_length=16,
+        choices=PassengerData.choices,
+        default=PassengerData.NONE,
+        help_text=_("What travellers enter for each passenger after holding their seats."),
+    )
 
     objects = ActivityQuerySet.as_manager()
 
@@ -48,6 +67,18 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def asks_for_passengers(self) -> bool:
+        return self.passenger_data != PassengerData.NONE
+
+    @property
+    def asks_for_documents(self) -> bool:
+        return self.passenger_data in (PassengerData.DOCUMENT, PassengerData.DOCUMENT_BIRTH)
+
+    @property
+    def asks_for_birth_date(self) -> bool:
+        return self.passenger_data == PassengerData.DOCUMENT_BIRTH
 
 
 class Rate(models.Model):
@@ -244,6 +275,32 @@ class Reservation(models.Model):
     def can_be_cancelled_by_traveller(self, client_scope: str) -> bool:
         return self.status == self.Status.HELD and self.client_scope == client_scope
 
+    def seat_list(self) -> list["Seat"]:
+        """One entry per seat, line by line, numbered from 1 within each rate: the places a
+        passenger's details fill (lines prefetched)."""
+        return [
+            Seat(rate_id=line.rate_id, label=line.label, number=number)
+            for line in self.lines.all()
+            for number in range(1, line.quantity + 1)
+        ]
+
+    def passengers_missing(self) -> int:
+        """Seats still without a passenger's details, when the activity asks for them (lines
+        and passengers prefetched, slot and activity selected)."""
+        if not self.slot.activity.asks_for_passengers:
+            return 0
+        return max(self.seats - len(self.passengers.all()), 0)
+
+    def passengers_open_to_traveller(self, now: datetime | None = None) -> bool:
+        """The traveller may enter or change the passengers: the activity asks for them, the
+        seats are still theirs and the departure has not left."""
+        return (
+            self.slot.activity.asks_for_passengers
+            and self.holds_seats()
+            and not self.hold_has_lapsed(now)
+            and (now or timezone.now()) < self.slot.starts_at
+        )
+
 
 class ReservationLine(models.Model):
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
@@ -266,6 +323,41 @@ class ReservationLine(models.Model):
         return self.quantity * self.unit_amount
 
 
+@dataclass(frozen=True)
+class Seat:
+    rate_id: int
+    label: str
+    number: int
+
+
+class Passenger(models.Model):
+    """Who travels on one seat of a reservation, as much as the activity asks for (its
+    `passenger_data`). Written by booking.passengers, all of a reservation's at once."""
+
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.CASCADE, related_name="passengers"
+    )
+    rate = models.ForeignKey(Rate, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(help_text=_("The seat's place in the booking."))
+    full_name = models.CharField(_("full name"), max_length=120)
+    document_number = models.CharField(_("document number"), max_length=20, blank=True)
+    nationality = models.CharField(
+        _("nationality"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2 code.")
+    )
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reservation", "position"], name="passenger_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
 class ReservationEvent(models.Model):
     """The reservation's timeline: what happened, when, and who did it."""
 
@@ -273,6 +365,7 @@ class ReservationEvent(models.Model):
         HELD = "held", _("Seats held")
         EXPIRED = "expired", _("Hold expired, seats released")
         CANCELLED = "cancelled", _("Cancelled, seats released")
+        PASSENGERS_SAVED = "passengers_saved", _("Passenger details saved")
 
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)

@@ -14,10 +14,11 @@ from django_htmx.http import HttpResponseStopPolling
 
 from booking.calendar import month_calendar
 from booking.days import parse_day, parse_month
-from booking.errors import BookingError, IdempotencyKeyInUse
+from booking.errors import BookingError, IdempotencyKeyInUse, PassengersClosed
 from booking.extensions import reservation_panels_render
-from booking.forms import HoldForm, QuoteForm
+from booking.forms import HoldForm, PassengersForm, QuoteForm
 from booking.models import Activity, IdempotencyKey, Rate, Reservation, Slot
+from booking.passengers import passengers_save
 from booking.services import IdempotencyClaim, reservation_cancel, reservation_hold
 from tenants.actors import Actor, client_scope
 
@@ -153,8 +154,13 @@ def _see_other(reservation: Reservation) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """The traveller's reservation: its status (polled while held), the passengers' details
+    when the activity asks for them (before the ways to pay are shown, and editable until
+    departure), and the panels other apps register (payment choices)."""
     reservation = get_object_or_404(
-        Reservation.objects.select_related("slot__activity").prefetch_related("lines"),
+        Reservation.objects.select_related("slot__activity").prefetch_related(
+            "lines", "passengers"
+        ),
         code=code,
     )
     scope = client_scope(request)
@@ -173,10 +179,35 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
         "reservation": reservation,
         "can_cancel": reservation.can_be_cancelled_by_traveller(scope),
     }
-    if request.htmx:
+    if request.htmx and request.method == "GET":
         response = render(request, "booking/reservation.html#status", context)
         if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed():
             response.status_code = HttpResponseStopPolling.status_code
         return response
-    context["panels"] = reservation_panels_render(request, reservation)
-    return render(request, "booking/reservation.html", context)
+
+    status = 200
+    passengers_form = None
+    if reservation.passengers_open_to_traveller():
+        if request.method == "POST" and "passengers" in request.POST:
+            passengers_form = PassengersForm(reservation, request.POST)
+            if passengers_form.is_valid():
+                try:
+                    passengers_save(
+                        reservation_id=reservation.pk,
+                        passengers=passengers_form.details(),
+                        actor=Actor.traveller(scope),
+                    )
+                except BookingError as exc:
+                    messages.error(request, exc.message)
+                else:
+                    messages.success(request, _("Passenger details saved."))
+                return redirect(reservation)
+            status = 400
+        elif reservation.passengers_missing() or request.GET.get("passengers") == "edit":
+            passengers_form = PassengersForm(reservation)
+    elif request.method == "POST" and "passengers" in request.POST:
+        messages.error(request, PassengersClosed.message)
+        return redirect(reservation)
+    context["passengers_form"] = passengers_form
+    context["panels"] = [] if passengers_form else reservation_panels_render(request, reservation)
+    return render(request, "booking/reservation.html", context, status=status)

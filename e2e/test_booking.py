@@ -45,6 +45,18 @@ def fill_contact(page: Page, name: str, email: str) -> None:
     page.get_by_label("E-mail").fill(email)
 
 
+def enter_passengers(page: Page, *seats: str) -> None:
+    """The step after the hold on the Beagle channel, whose catamaran sails with the coast
+    guard's list: each seat's passenger (named by its rate and number) with a document."""
+    for number, seat in enumerate(seats, start=1):
+        passenger = page.get_by_role("group", name=seat, exact=True)
+        passenger.get_by_label("Full name").fill(f"Pasajero {number}")
+        passenger.get_by_label("Document number").fill(f"30.000.00{number}")
+        passenger.get_by_label("Nationality").select_option("AR")
+    page.get_by_role("button", name="Save and continue to payment").click()
+    expect(page.get_by_text("Passenger details saved.")).to_be_visible()
+
+
 def test_traveller_holds_seats_watching_the_live_total(page: Page, operator_today: date):
     day = operator_today + timedelta(days=1)
     page.goto("/")
@@ -89,6 +101,13 @@ def test_traveller_holds_seats_watching_the_live_total(page: Page, operator_toda
     expect(page.get_by_role("row", name="2 × Adulto")).to_contain_text("ARS170,000.00")
     expect(page.get_by_role("row", name="1 × Menor (3 a 11 años)")).to_contain_text("ARS42,500.00")
     expect(page.get_by_test_id("total")).to_have_text("ARS212,500.00")
+
+    # Who travels comes before the ways to pay.
+    expect(page.get_by_role("heading", name="Who is travelling")).to_be_visible()
+    expect(page.get_by_role("button", name="Pay by card")).to_have_count(0)
+    enter_passengers(page, "Adulto 1", "Adulto 2", "Menor (3 a 11 años) 1")
+    expect(page.get_by_role("listitem").filter(has_text="Pasajero 3")).to_be_visible()
+    expect(page.get_by_role("button", name="Pay by card")).to_be_visible()
 
     # In the operator's language the amount is written the Spanish way.
     page.get_by_label("Language").select_option("es")
@@ -154,3 +173,5 @@ def test_booking_works_without_javascript(new_context, operator_today: date):
     expect(page).to_have_url(RESERVATION_PAGE)
     expect(page.get_by_test_id("status")).to_have_text("Held")
     expect(page.get_by_test_id("total")).to_have_text("ARS153,000.00")
+    enter_passengers(page, "Adulto 1", "Jubilado 1")
+    expect(page.get_by_role("button", name="Pay by card")).to_be_visible()

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import BRAZIL_HOST
-from e2e.test_booking import RESERVATION_PAGE, departure_at, fill_contact
+from e2e.test_booking import RESERVATION_PAGE, departure_at, enter_passengers, fill_contact
 
 pytestmark = pytest.mark.e2e
 
@@ -21,12 +21,15 @@ CONFIRMED_PAGE = re.compile(r"/reservations/[A-Z2-9]{12}/confirmed/$")
 
 
 def hold_two_adults(page: Page, url: str, email: str) -> str:
+    """Two adults on the 10:00 Beagle channel departure of `url`'s day, their passengers
+    entered: the page offers the ways to pay. Returns the reservation's code."""
     page.goto(url)
     departure_at(page, "10:00").get_by_role("link", name="Book").click()
     page.get_by_label("Adulto").fill("2")
     fill_contact(page, "Bruno Pagador", email)
     page.get_by_role("button", name="Hold my seats").click()
     expect(page).to_have_url(RESERVATION_PAGE)
+    enter_passengers(page, "Adulto 1", "Adulto 2")
     return page.url.rstrip("/").rsplit("/", 1)[1]
 
 

@@ -30,7 +30,10 @@ PROVIDER_RETRY_AFTER_SECONDS = 60
 
 def _reservation(code: str) -> Reservation:
     return get_object_or_404(
-        Reservation.objects.select_related("slot__activity").prefetch_related("lines"), code=code
+        Reservation.objects.select_related("slot__activity").prefetch_related(
+            "lines", "passengers"
+        ),
+        code=code,
     )
 
 
@@ -38,6 +41,10 @@ def _reservation(code: str) -> Reservation:
 def pay(request: HttpRequest, code: str) -> HttpResponse:
     """Open a payment with the chosen provider and method, and send the traveller there."""
     reservation = _reservation(code)
+    if reservation.passengers_missing():
+        # The reservation page asks for them before it offers the ways to pay.
+        messages.error(request, _("Please tell us who is travelling first."))
+        return redirect(reservation)
     choice = tuple(request.POST.get("pay", "").split(":", 1))
     if choice not in payment_options(reservation.currency):
         return redirect(reservation)

@@ -13,8 +13,10 @@ from backoffice.common import PAGE_SIZE, actor, after_action, posted_id
 from backoffice.forms import RefundForm, ReservationFilterForm
 from booking.days import local_day_bounds, parse_day
 from booking.errors import BookingError
+from booking.forms import PassengersForm
 from booking.models import Reservation, ReservationEvent, ReservationLine
 from booking.money import to_minor
+from booking.passengers import passengers_save
 from booking.services import reservation_cancel, reservation_resend_confirmation
 from panel_sync.models import ExternalBooking, PanelConflict, PanelConnection, ProductMapping
 from panel_sync.octo import STAFF_MESSAGES
@@ -95,6 +97,7 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
         Reservation.objects.select_related("slot__activity").prefetch_related(
             "lines",
             "events",
+            "passengers",
             Prefetch("payment_intents", queryset=PaymentIntent.objects.prefetch_related("refunds")),
         ),
         code=code,
@@ -105,6 +108,9 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
         if response is not None:
             return response
         refund_form = getattr(request, "refund_form", refund_form)
+    passengers_form = getattr(request, "passengers_form", None)
+    if passengers_form is None and reservation.slot.activity.asks_for_passengers:
+        passengers_form = PassengersForm(reservation) if reservation.holds_seats() else None
     webhooks = WebhookEvent.objects.filter(intent__reservation=reservation).order_by("received_at")
     paid_intent = next((i for i in reservation.payment_intents.all() if i.is_paid), None)
     events = list(reservation.events.all())
@@ -121,8 +127,9 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
             "refund_form": refund_form,
             "emails": [e for e in events if e.kind == "email_sent"],
             "panel": _panel_of(reservation),
+            "passengers_form": passengers_form,
         },
-        status=400 if refund_form.errors else 200,
+        status=400 if refund_form.errors or hasattr(request, "passengers_form") else 200,
     )
 
 
@@ -181,6 +188,13 @@ def _act(request: HttpRequest, reservation: Reservation) -> HttpResponse | None:
                 note=request.POST.get("note", ""),
             )
             messages.success(request, _("Reservation cancelled; its seats are free again."))
+        elif "passengers" in request.POST:
+            form = PassengersForm(reservation, request.POST)
+            if not form.is_valid():
+                request.passengers_form = form
+                return None
+            passengers_save(reservation_id=reservation.pk, passengers=form.details(), actor=who)
+            messages.success(request, _("Passenger details saved."))
         elif "refund" in request.POST:
             membership_require(request.user, request.tenant, Role.OWNER)
             intent = get_object_or_404(reservation.payment_intents, pk=posted_id(request, "refund"))

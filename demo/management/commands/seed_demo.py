@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from booking.catalogue import RateSpec, activity_upsert, slots_create_recurring
+from booking.models import PassengerData
 from emulators.oidc import DEMO_STAFF
 from tenants.actors import Actor
 from tenants.models import Domain
@@ -43,6 +44,8 @@ def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
             RateSpec("senior", "Jubilado", price(6_800_000)),
         ],
         position=1,
+        # A boat in Argentina sails with the coast guard's list of who is on board.
+        passenger_data=PassengerData.DOCUMENT,
     )
     glacier = activity_upsert(
         actor=SEED,
@@ -74,6 +77,7 @@ def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
         ],
         booking_cutoff=timedelta(hours=12),
         position=3,
+        passenger_data=PassengerData.DOCUMENT_BIRTH,
     )
     today = timezone.localdate()
     last = today + timedelta(days=60)
