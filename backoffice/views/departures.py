@@ -1,10 +1,9 @@
-"""Departures: list and calendar, recurring creation, capacity, close and reopen, manifest."""
+"""Departures: list and calendar, recurring creation, capacity, close and reopen."""
 
 from collections import defaultdict
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -17,7 +16,7 @@ from backoffice.forms import CapacityForm, RecurringDeparturesForm
 from booking.catalogue import slot_set_capacity, slot_set_open, slots_create_recurring
 from booking.days import parse_day
 from booking.errors import BookingError
-from booking.models import Activity, Reservation, ReservationLine, Slot
+from booking.models import Activity, Reservation, Slot
 from panel_sync.models import ExternalBooking, PanelConnection, ProductMapping
 from tenants.models import Role
 from tenants.permissions import membership_require, staff_required
@@ -129,38 +128,15 @@ def departure_detail(request: HttpRequest, slot_id: int) -> HttpResponse:
     return render(
         request,
         "backoffice/departure.html",
-        {"slot": slot, "form": form, "reservations": reservations, **_panel_side(slot)},
+        {"slot": slot, "form": form, "reservations": reservations, **panel_side(slot)},
         status=status,
     )
 
 
-def _panel_side(slot: Slot) -> dict:
+def panel_side(slot: Slot) -> dict:
     """The departure as the panel sells it too: the bookings made on the panel (read-only)
     and whether its seats are shared with the panel."""
     desk = list(ExternalBooking.objects.filter(slot=slot).holding().order_by("panel_created_at"))
     synced = bool(desk) or slot.taken_elsewhere > 0
     synced = synced or ProductMapping.objects.filter(activity_id=slot.activity_id).exists()
     return {"desk_bookings": desk, "on_panel": synced}
-
-
-@staff_required
-def manifest(request: HttpRequest, slot_id: int) -> HttpResponse:
-    """The printable passenger list of a departure: paid reservations, then held ones, then
-    the bookings made on the panel (its desk, agencies, hotels)."""
-    slot = get_object_or_404(Slot.objects.select_related("activity"), pk=slot_id)
-    reservations = (
-        Reservation.objects.live()
-        .filter(slot=slot)
-        .prefetch_related(Prefetch("lines", queryset=ReservationLine.objects.order_by("id")))
-        .order_by("-status", "contact_name")
-    )
-    return render(
-        request,
-        "backoffice/manifest.html",
-        {
-            "slot": slot,
-            "reservations": reservations,
-            "printed_at": timezone.now(),
-            **_panel_side(slot),
-        },
-    )

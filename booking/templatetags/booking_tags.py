@@ -5,6 +5,7 @@ from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from booking.countries import country_name
 from booking.money import format_money
 
 register = template.Library()
@@ -52,3 +53,9 @@ def when(value: date | datetime | None, style: str = "departure") -> str:
     if value is None:
         return ""
     return dateformat.format(value, str(DATE_FORMATS[style]))
+
+
+@register.filter
+def country(code: str) -> str:
+    """`{{ passenger.nationality|country }}`: the country's name in the current language."""
+    return country_name(code) if code else ""

@@ -36,6 +36,8 @@ def pages(world) -> list[str]:
         "/backoffice/departures/?view=calendar",
         f"/backoffice/departures/{slot}/",
         f"/backoffice/departures/{slot}/manifest/",
+        f"/backoffice/departures/{slot}/manifest/?format=json",
+        f"/backoffice/departures/{slot}/manifest.json",
         "/backoffice/activities/",
         "/backoffice/reservations/",
         f"/backoffice/reservations/{code}/",
@@ -139,6 +141,7 @@ def test_another_operators_object_ids_are_not_found(alpha, world):
         for url in [
             f"/backoffice/departures/{slot}/",
             f"/backoffice/departures/{slot}/manifest/",
+            f"/backoffice/departures/{slot}/manifest.json",
             f"/backoffice/reservations/{code}/",
             f"/backoffice/webhooks/{event}/",
         ]:
