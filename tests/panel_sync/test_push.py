@@ -3,15 +3,8 @@ once (the emulator counts what it applied), whatever is replayed, duplicated, re
 lost on the way; what the panel refuses is recorded and raised to staff, never retried as if
 it could change its mind."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
 
-import psycopg
-from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -263,83 +256,6 @@ def test_nothing_is_pushed_without_an_enabled_connection_or_a_mapped_activity(pa
     assert panel.pushes() == []
     with tenant_context(panel.operator):
         assert not PanelBooking.objects.exists()
-
-
-WORKER = """
-import sys
-import django
-
-django.setup()
-import time
-from datetime import timedelta
-
-from django.utils import timezone
-from django_tenants.utils import schema_context
-
-from outbox.delivery import outbox_deliver
-
-with schema_context("alpha"):
-    print("delivering", flush=True)
-    outbox_deliver(message_id=int(sys.argv[1]), now=timezone.now() + timedelta(minutes=5))
-"""
-
-
-def test_a_worker_killed_mid_push_leaves_the_push_to_the_next_one_exactly_once(
-    panel, aws, other_connection
-):
-    """A Huey worker process is killed (SIGKILL) while the panel is taking its push: its
-    transaction dies with it, the message is still due, and the next worker's delivery finds
-    the panel's booking under our uuid instead of making another."""
-    panel.octo.fault(down=True)  # the delivery on commit fails: the message waits
-    reservation = panel.hold(panel.slot(), 2)
-    [message] = panel.pushes()
-    panel.octo.clear_faults()
-    panel.octo.fault(slow_seconds=3.0)  # the panel takes its time over the next call
-
-    database = other_connection
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "project.settings_test",
-        "DATABASE_URL": (
-            f"postgres://{database['user']}@{database['host']}:{database['port']}/"
-            f"{database['dbname']}"
-        ),
-        "OPERATOR_SECRET_ID": settings.OPERATOR_SECRET_ID,
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": aws,
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "-c", WORKER, str(message.pk)],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert worker.stdout.readline().strip() == "delivering"
-        # The worker takes its push's turn (an advisory lock) just before it asks the panel,
-        # which then sits on the request for 3 s: kill it meanwhile.
-        with psycopg.connect(**other_connection, autocommit=True) as watcher:
-            deadline = time.monotonic() + 10
-            while not watcher.execute(
-                "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            ).fetchone():
-                assert time.monotonic() < deadline, "the worker never reached the panel"
-                time.sleep(0.02)
-        time.sleep(0.5)
-    finally:
-        worker.send_signal(signal.SIGKILL)
-        worker.wait()
-    panel.octo.clear_faults()
-    assert panel.panel_booking(reservation.uuid, wait=5)["status"] == "ON_HOLD"  # it booked
-
-    [message] = panel.pushes()
-    assert message.delivered_at is None  # the killed worker's transaction never committed
-    assert panel.deliver_due(timezone.now() + timedelta(minutes=10)) == [True]
-    assert panel.bookings_here(reservation)[0].status == "ON_HOLD"
-    assert panel.counts("reserve", reservation.uuid)["applied"] == 1
-    assert panel.departure()["vacancies"] == 8
 
 
 def test_two_deliveries_for_one_reservation_at_once_speak_to_the_panel_one_after_the_other(
