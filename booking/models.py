@@ -272,6 +272,12 @@ class Reservation(models.Model):
             return 0
         return max(0, int((self.hold_expires_at - (now or timezone.now())).total_seconds()))
 
+    def was_sold_elsewhere(self) -> bool:
+        """Cancelled because another channel had sold its seats first (one query)."""
+        return self.status == self.Status.CANCELLED and (
+            self.events.filter(kind=ReservationEvent.Kind.SOLD_ELSEWHERE).exists()
+        )
+
     def can_be_cancelled_by_traveller(self, client_scope: str) -> bool:
         return self.status == self.Status.HELD and self.client_scope == client_scope
 
@@ -366,6 +372,7 @@ class ReservationEvent(models.Model):
         EXPIRED = "expired", _("Hold expired, seats released")
         CANCELLED = "cancelled", _("Cancelled, seats released")
         PASSENGERS_SAVED = "passengers_saved", _("Passenger details saved")
+        SOLD_ELSEWHERE = "sold_elsewhere", _("Released: the seats were sold on another channel")
 
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)

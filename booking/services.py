@@ -240,6 +240,29 @@ def reservation_cancel(
     )
 
 
+def reservation_release_sold_elsewhere(
+    *, reservation_id: int, actor: Actor, note: str = "", now: datetime | None = None
+) -> Reservation:
+    """The channel that is master of a departure's seats (the operator's activity panel) says
+    the seats this hold took are sold there: give them back here before the traveller pays
+    for seats that are gone. The system only.
+
+    Locks: the reservation row, then its slot row, until commit.
+    Raises IllegalTransition when the reservation is no longer held (paid meanwhile: the
+    conflict stays with staff).
+    """
+    actor_require(actor, SYSTEM)
+    return _end_with_seats_released(
+        reservation_id=reservation_id,
+        expected=Reservation.Status.HELD,
+        status=Reservation.Status.CANCELLED,
+        kind=ReservationEvent.Kind.SOLD_ELSEWHERE,
+        actor=actor,
+        note=note,
+        now=now or timezone.now(),
+    )
+
+
 def _end_with_seats_released(
     *,
     reservation_id: int,

@@ -258,6 +258,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's backlog of 5 resets connections when dozens of clients (a race test, a
+    # webhook storm) connect at once; real providers and panels do not.
+    request_queue_size = 128
 
     def __init__(self, app: App, host: str, port: int) -> None:
         self.app = app

@@ -36,7 +36,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from booking.errors import IllegalTransition
 from booking.models import Reservation, ReservationEvent
+from booking.services import reservation_release_sold_elsewhere
 from outbox.delivery import consumer
 from outbox.models import OutboxMessage
 from outbox.services import outbox_emit
@@ -65,6 +67,9 @@ GONE = (PanelBooking.Status.CANCELLED, PanelBooking.Status.EXPIRED)
 PANEL_STATUSES = {"PENDING": "ON_HOLD", "REDEEMED": "CONFIRMED", "REJECTED": "CANCELLED"}
 # What a reservation asks of the panel.
 HOLD, CONFIRM, RELEASE = "hold", "confirm", "release"
+# Refusals that mean the panel has no seats for the booking (sold out, closed, past its cut-off,
+# or the departure is gone there), not that our request or mapping is wrong.
+SEATS_GONE = ("UNPROCESSABLE_ENTITY", "INVALID_AVAILABILITY_ID")
 STEPS_AT_MOST = 4  # a push is at most: ask, reserve (again), confirm
 
 
@@ -175,10 +180,27 @@ def panel_push(
             if exc.about_credentials:
                 raise PanelUnavailable(f"{exc.staff_message} ({exc})") from exc
             _refused(push, exc.code, exc.staff_message, exc.message, actor)
+            if exc.code in SEATS_GONE:
+                _release_what_the_panel_sold(push, actor)
         except Refusal as exc:
             _refused(push, exc.code, exc.staff_message, exc.message, actor)
     logger.info("panel push of %s: %s", reservation.code, push.outcome)
     return push.outcome
+
+
+def _release_what_the_panel_sold(push: _Push, actor: Actor) -> None:
+    """The panel, master of what it sold, has no seats for a hold of ours: a traveller still
+    holding them here is told so before paying for seats that are gone. Once paid (or ended),
+    the conflict stays with staff. The release is pushed in its turn, which settles the
+    conflict."""
+    if push.reservation.status != Reservation.Status.HELD:
+        return
+    try:
+        reservation_release_sold_elsewhere(
+            reservation_id=push.reservation.pk, actor=actor, note=_("Refused by the panel.")
+        )
+    except IllegalTransition:
+        pass  # paid or ended since this push read it
 
 
 def _one_push_at_a_time(reservation_id: int) -> None:

@@ -6,6 +6,7 @@ it could change its mind."""
 from datetime import timedelta
 
 from django.db.models import F
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -19,7 +20,7 @@ from outbox.delivery import MAX_ATTEMPTS, outbox_deliver
 from outbox.models import OutboxMessage
 from panel_sync.models import PanelBooking, PanelConflict
 from panel_sync.services.push import ACTOR, Outcome, panel_push, pushes_pending
-from tests.factories import SYSTEM, provider, traveller
+from tests.factories import ALPHA_HOST, SYSTEM, provider, traveller
 from tests.panel_sync.world import availability_id, catalogue
 
 
@@ -174,27 +175,42 @@ def test_a_push_given_up_stays_in_the_outbox_for_staff(panel):
         assert Reservation.objects.get(pk=reservation.pk).status == "held"  # still sold here
 
 
-def test_a_hold_the_panel_refuses_is_recorded_and_raised_not_retried(panel):
+def test_a_hold_the_panel_refuses_is_released_here_before_the_traveller_pays(panel):
+    """The panel is master of what it sold: a hold it has no seats for gives its seats back
+    here at once, and the traveller is told, rather than paying for seats that are gone."""
     slot = panel.slot()
     panel.desk(adults=9)  # sold at the desk since our last pull: we still see 10 seats
     reservation = panel.hold(slot, 2)
 
-    [message] = panel.pushes()
-    assert message.delivered_at is not None and message.attempts == 1  # not retried
+    held, released = panel.pushes()
+    assert held.delivered_at is not None and held.attempts == 1  # not retried
+    assert released.payload["change"] == "cancelled" and released.delivered_at is not None
     [booking] = panel.bookings_here(reservation)
     assert booking.status == "REFUSED"
     assert booking.error_code == "UNPROCESSABLE_ENTITY"
     assert "sold out" in booking.error_message
-    assert "panel_refused" in panel.timeline(reservation)
+    assert panel.timeline(reservation) == [
+        "held",
+        "panel_refused",
+        "sold_elsewhere",
+        "panel_conflict_settled",
+    ]
+    assert panel.reload(slot).taken == 0
     with tenant_context(panel.operator):
-        [conflict] = PanelConflict.objects.open()
+        reservation.refresh_from_db()
+        assert reservation.status == "cancelled" and reservation.was_sold_elsewhere()
+        [conflict] = PanelConflict.objects.all()
         assert conflict.kind == "refused" and conflict.reservation_id == reservation.pk
         assert conflict.get_kind_display() == "Sold here, refused by the panel"
         assert "sold out" in conflict.details
+        assert conflict.resolved_by == "panel sync"  # settled by the release
     assert panel.counts("reserve", reservation.uuid) == {"calls": 1, "applied": 0, "refused": 1}
+    assert panel.counts("cancel", reservation.uuid)["calls"] == 0  # never booked there
+    page = Client(HTTP_HOST=ALPHA_HOST).get(reservation.get_absolute_url())
+    assert "sold through another channel a moment before you" in page.content.decode()
 
-    # Paid anyway (the traveller paid before staff acted): the panel is asked again, refuses
-    # again, and the same conflict says so.
+    # Paid all the same (a checkout was already open): the seats are free here, so the payment
+    # takes them again; the panel is asked again, refuses again, and staff get the conflict.
     panel.pay(reservation)
     assert panel.counts("reserve", reservation.uuid)["refused"] == 2
     with tenant_context(panel.operator):
