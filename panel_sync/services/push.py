@@ -25,6 +25,7 @@ refuses our key) raises: the outbox retries with backoff, and after MAX_ATTEMPTS
 stays in the outbox, failed, for staff to see.
 """
 
+import contextlib
 import logging
 import math
 import uuid as uuid_module
@@ -195,12 +196,10 @@ def _release_what_the_panel_sold(push: _Push, actor: Actor) -> None:
     conflict."""
     if push.reservation.status != Reservation.Status.HELD:
         return
-    try:
+    with contextlib.suppress(IllegalTransition):  # paid or ended since this push read it
         reservation_release_sold_elsewhere(
             reservation_id=push.reservation.pk, actor=actor, note=_("Refused by the panel.")
         )
-    except IllegalTransition:
-        pass  # paid or ended since this push read it
 
 
 def _one_push_at_a_time(reservation_id: int) -> None:
