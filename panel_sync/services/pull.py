@@ -45,6 +45,7 @@ from panel_sync.octo import OctoClient, PanelError, PanelUnavailable, availabili
 from panel_sync.services.catalogue import panel_products_record
 from panel_sync.services.conflicts import conflict_raise, conflict_settle
 from panel_sync.services.connection import panel_client, panel_record_error
+from panel_sync.services.push import panel_push_unheard
 from tenants.actors import SYSTEM, Actor, actor_require
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class PullResult:
     oversold: int = 0
     prices: int = 0
     external_bookings: int = 0
+    unheard: int = 0
 
 
 @dataclass
@@ -128,14 +130,18 @@ def panel_pull(
         PanelConnection.objects.filter(pk=panel.pk).update(
             last_pull_at=now, last_error="", last_error_at=None
         )
+        with transaction.atomic():
+            result.unheard = panel_push_unheard(now=now)
     logger.info(
-        "panel pull: %d departures (%d new, %d changed, %d oversold), %d prices, %d desk bookings",
+        "panel pull: %d departures (%d new, %d changed, %d oversold), %d prices, %d desk bookings,"
+        " %d of ours the panel had not heard of",
         result.departures,
         result.created,
         result.changed,
         result.oversold,
         result.prices,
         result.external_bookings,
+        result.unheard,
     )
     return result
 

@@ -106,6 +106,39 @@ def push_when_changed(sender, reservation: Reservation, change, **kwargs) -> Non
 
 
 AGAIN = "again"  # a push asked for by staff: a refused hold is tried again
+UNHEARD = "unheard"  # sold here while the panel could not be told: see panel_push_unheard
+
+
+def panel_push_unheard(*, now: datetime | None = None) -> int:
+    """Queue a push for every live reservation on a coming departure of a mapped activity that
+    the panel has never heard of and that has no push on its way: sold here before the
+    activity was mapped or while the connection was off, or whose push was given up on. Run
+    after each pull of the whole window, so the panel counts those seats too. Returns how many
+    were queued (one push at most waits per reservation).
+
+    Locks: none (an insert per reservation, in the caller's transaction)."""
+    now = now or timezone.now()
+    on_their_way = {
+        payload.get("reservation_id")
+        for payload in OutboxMessage.objects.pending()
+        .filter(topic=PUSH)
+        .values_list("payload", flat=True)
+    }
+    unheard = (
+        Reservation.objects.live()
+        .filter(
+            slot__starts_at__gt=now,
+            slot__activity__panel_mapping__isnull=False,
+            panel_bookings__isnull=True,
+        )
+        .exclude(pk__in=[pk for pk in on_their_way if isinstance(pk, int)])
+        .values_list("pk", flat=True)
+    )
+    queued = 0
+    for reservation_id in unheard:
+        outbox_emit(topic=PUSH, payload={"reservation_id": reservation_id, "change": UNHEARD})
+        queued += 1
+    return queued
 
 
 @consumer(PUSH)

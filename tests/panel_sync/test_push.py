@@ -5,6 +5,7 @@ it could change its mind."""
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone
@@ -19,7 +20,13 @@ from booking.services import (
 from outbox.delivery import MAX_ATTEMPTS, outbox_deliver
 from outbox.models import OutboxMessage
 from panel_sync.models import PanelBooking, PanelConflict
-from panel_sync.services.push import ACTOR, Outcome, panel_push, pushes_pending
+from panel_sync.services.push import (
+    ACTOR,
+    Outcome,
+    panel_push,
+    panel_push_unheard,
+    pushes_pending,
+)
 from tests.factories import ALPHA_HOST, SYSTEM, provider, traveller
 from tests.panel_sync.world import availability_id, catalogue
 
@@ -173,6 +180,47 @@ def test_a_push_given_up_stays_in_the_outbox_for_staff(panel):
     with tenant_context(panel.operator):
         assert list(pushes_pending()) == [message]
         assert Reservation.objects.get(pk=reservation.pk).status == "held"  # still sold here
+
+    # What each pull does afterwards: the hold is queued once more (one push at most waits per
+    # reservation), and once the panel answers it lands, once.
+    with tenant_context(panel.operator), transaction.atomic():
+        assert panel_push_unheard() == 1
+        assert panel_push_unheard() == 0
+    panel.octo.clear_faults()
+    assert panel.deliver_due(timezone.now() + timedelta(minutes=1)) == [True]
+    assert panel.pull().unheard == 0
+    assert panel.panel_booking(reservation.uuid)["status"] == "ON_HOLD"
+    assert panel.counts("reserve", reservation.uuid)["applied"] == 1
+    with tenant_context(panel.operator):
+        assert list(pushes_pending()) == [message]  # still listed for staff: it did give up
+
+
+def test_what_was_sold_before_the_activity_was_mapped_reaches_the_panel_at_the_next_pull(panel):
+    from panel_sync.services.catalogue import product_map
+    from tenants.models import Role
+    from tests import factories
+
+    slot = panel.slot()
+    with tenant_context(panel.operator):
+        manager = factories.staff(Role.MANAGER)
+        product_map(mapping_id=panel.mapping().pk, activity_id=None, actor=manager)
+    held = panel.hold(slot, 2, scope="browser-a")
+    paid = panel.hold(slot, 1, scope="browser-b")
+    panel.pay(paid)
+    cancelled = panel.hold(slot, 1, scope="browser-c")
+    with tenant_context(panel.operator):
+        reservation_cancel(reservation_id=cancelled.pk, actor=traveller("browser-c"))
+    assert panel.pushes() == []  # not mapped: nothing to tell
+
+    with tenant_context(panel.operator):
+        product_map(mapping_id=panel.mapping().pk, activity_id=panel.activity.pk, actor=manager)
+    assert panel.pull().unheard == 2
+
+    assert panel.panel_booking(held.uuid)["status"] == "ON_HOLD"
+    assert panel.panel_booking(paid.uuid)["status"] == "CONFIRMED"
+    assert panel.counts("reserve", cancelled.uuid)["calls"] == 0
+    assert panel.departure()["vacancies"] == 10 - 3
+    assert panel.pull().unheard == 0
 
 
 def test_a_hold_the_panel_refuses_is_released_here_before_the_traveller_pays(panel):
