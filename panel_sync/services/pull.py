@@ -131,7 +131,7 @@ def panel_pull(
             last_pull_at=now, last_error="", last_error_at=None
         )
         with transaction.atomic():
-            result.unheard = panel_push_unheard(now=now)
+            result.unheard = panel_push_unheard(actor=actor, now=now)
     logger.info(
         "panel pull: %d departures (%d new, %d changed, %d oversold), %d prices, %d desk bookings,"
         " %d of ours the panel had not heard of",

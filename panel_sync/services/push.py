@@ -109,7 +109,7 @@ AGAIN = "again"  # a push asked for by staff: a refused hold is tried again
 UNHEARD = "unheard"  # sold here while the panel could not be told: see panel_push_unheard
 
 
-def panel_push_unheard(*, now: datetime | None = None) -> int:
+def panel_push_unheard(*, actor: Actor, now: datetime | None = None) -> int:
     """Queue a push for every live reservation on a coming departure of a mapped activity that
     the panel has never heard of and that has no push on its way: sold here before the
     activity was mapped or while the connection was off, or whose push was given up on. Run
@@ -117,6 +117,7 @@ def panel_push_unheard(*, now: datetime | None = None) -> int:
     were queued (one push at most waits per reservation).
 
     Locks: none (an insert per reservation, in the caller's transaction)."""
+    actor_require(actor, SYSTEM)
     now = now or timezone.now()
     on_their_way = {
         payload.get("reservation_id")
