@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 import jwt
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.core.validators import validate_email
 from django.http import HttpRequest
 from django.shortcuts import resolve_url
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 # Clock skew allowed between this server and the provider when checking exp/iat.
 TOKEN_LEEWAY_SECONDS = 30
+SUB_MAX_LENGTH = StaffUser._meta.get_field("sub").max_length
+EMAIL_MAX_LENGTH = StaffUser._meta.get_field("email").max_length
 
 
 class StaffOIDCBackend(OIDCAuthenticationBackend):
@@ -76,11 +79,8 @@ class StaffOIDCBackend(OIDCAuthenticationBackend):
             if userinfo.get("sub") != payload["sub"]:
                 raise SuspiciousOperation("userinfo describes another subject")
             claims |= userinfo
-        if not claims.get("email"):
-            raise SuspiciousOperation("the provider gave no e-mail address")
-        user = staff_user_upsert(
-            sub=payload["sub"], email=claims["email"], name=_display_name(claims)
-        )
+        sub, email = _fitting_identity(claims)
+        user = staff_user_upsert(sub=sub, email=email, name=_display_name(claims))
         operator = getattr(self.request, "tenant", None)
         if not user.is_active or not Membership.objects.at(operator).filter(user=user).exists():
             logger.info("staff %s refused at %s: no membership", user.sub, operator)
@@ -90,6 +90,23 @@ class StaffOIDCBackend(OIDCAuthenticationBackend):
 
     def get_user(self, user_id):
         return StaffUser.objects.filter(pk=user_id, is_active=True).first()
+
+
+def _fitting_identity(claims: dict) -> tuple[str, str]:
+    """The subject and e-mail address, refused (the sign-in-failed page, a 400) unless they are
+    strings a staff user can hold: a provider's odd claim is not a server error."""
+    sub, email = claims.get("sub"), claims.get("email")
+    if not email:
+        raise SuspiciousOperation("the provider gave no e-mail address")
+    if not isinstance(sub, str) or not 0 < len(sub) <= SUB_MAX_LENGTH:
+        raise SuspiciousOperation("the provider's subject is not a short string")
+    try:
+        validate_email(email)
+    except (ValidationError, TypeError) as exc:
+        raise SuspiciousOperation("the provider's e-mail address is not one") from exc
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise SuspiciousOperation("the provider's e-mail address is too long to keep")
+    return sub, email
 
 
 def _display_name(claims: dict) -> str:

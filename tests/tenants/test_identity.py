@@ -21,7 +21,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import SESSION_KEY
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.http import HttpResponse
@@ -329,6 +329,31 @@ def test_provider_error_gets_the_sign_in_failed_page(oidc, alpha_operator):
 
 
 # --- ID tokens that must not be accepted -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "long-mail", "email": "a" * 250 + "@example.com"},
+        {"sub": "not-mail", "email": "not an address"},
+        {"sub": "list-mail", "email": ["a@example.com"]},
+        {"sub": "x" * 256, "email": "x@example.com"},
+        {"sub": 42, "email": "x@example.com"},
+    ],
+)
+def test_claims_a_staff_user_cannot_hold_are_refused_before_anything_is_written(
+    alpha_operator, settings, claims
+):
+    """A provider's odd claim ends on the sign-in-failed page (the callback turns the refusal
+    into a 400), not in a database error."""
+    settings.OIDC_OP_USER_ENDPOINT = None  # the verified ID token's claims alone
+    backend = StaffOIDCBackend()
+    backend.request = RequestFactory(HTTP_HOST=ALPHA_HOST).get("/oidc/callback/")
+
+    with pytest.raises(SuspiciousOperation):
+        backend.get_or_create_user("access-token", "id-token", claims)
+
+    assert not StaffUser.objects.exists()
 
 
 def _b64(data: bytes) -> str:
