@@ -1,10 +1,12 @@
 from datetime import time
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from booking.days import validate_day
-from booking.models import Activity, Reservation
+from booking.images import MAX_UPLOAD_BYTES, ImageRefused, prepare_photo
+from booking.models import Activity, ActivityPhoto, Reservation
 from booking.money import MAX_AMOUNT, exponent, to_major
 from panel_sync.models import DEFAULT_SYNC_WINDOW_DAYS
 
@@ -148,3 +150,41 @@ class PanelConnectionForm(forms.Form):
                 "stale_after_minutes": panel.stale_after_minutes,
             }
         return cls(data, initial=initial)
+
+
+class PhotoUploadForm(forms.Form):
+    """A photo for an activity's gallery, checked and resized (booking.images) as it is
+    cleaned: `prepared` holds the result."""
+
+    image = forms.FileField(
+        label=_("Photo"),
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    alt = forms.CharField(
+        label=_("Description"),
+        help_text=_("What the photo shows, read aloud to travellers who cannot see it."),
+        max_length=ActivityPhoto._meta.get_field("alt").max_length,
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["image"].help_text = gettext("JPEG, PNG or WebP, up to %(size)d MB.") % {
+            "size": MAX_UPLOAD_BYTES // 2**20
+        }
+
+    def clean_image(self):
+        upload = self.cleaned_data["image"]
+        try:
+            self.prepared = prepare_photo(upload)
+        except ImageRefused as refused:
+            raise forms.ValidationError(refused.message, code="not_a_photo") from refused
+        return upload
+
+
+class PhotoAltForm(forms.Form):
+    alt = forms.CharField(
+        label=_("Description"),
+        max_length=ActivityPhoto._meta.get_field("alt").max_length,
+        required=False,
+    )

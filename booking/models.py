@@ -81,6 +81,39 @@ class Activity(models.Model):
         return self.passenger_data == PassengerData.DOCUMENT_BIRTH
 
 
+class ActivityPhoto(models.Model):
+    """One picture of an activity's gallery; the first by position is its cover.
+
+    Its renditions (JPEG, `widths` wide, no metadata) are public objects in the photos bucket,
+    under the prefix of the operator whose schema holds this row (booking.photos), so a row
+    can only ever name its own operator's objects. `width` and `height` are those of the widest
+    rendition: the page reserves the picture's space before it loads."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="photos")
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    original_extension = models.CharField(max_length=8)
+    widths = models.JSONField(default=list)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    alt = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("What the photo shows, for people who cannot see it."),
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["activity", "position"], name="photo_gallery_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.activity} photo {self.uuid}"
+
+    def height_at(self, width: int) -> int:
+        return max(1, round(self.height * width / self.width))
+
+
 class Rate(models.Model):
     """A passenger type (adult, child, senior...) with its price for one activity."""
 

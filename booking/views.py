@@ -4,7 +4,7 @@ htmx requests, the named fragment that changed."""
 import uuid
 
 from django.contrib import messages
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Prefetch, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,7 +17,7 @@ from booking.days import parse_day, parse_month
 from booking.errors import BookingError, IdempotencyKeyInUse, PassengersClosed
 from booking.extensions import reservation_panels_render
 from booking.forms import HoldForm, PassengersForm, QuoteForm
-from booking.models import Activity, IdempotencyKey, Rate, Reservation, Slot
+from booking.models import Activity, ActivityPhoto, IdempotencyKey, Rate, Reservation, Slot
 from booking.passengers import passengers_save
 from booking.services import IdempotencyClaim, reservation_cancel, reservation_hold
 from tenants.actors import Actor, client_scope
@@ -29,21 +29,28 @@ def _partial(template: str, request: HttpRequest, fragment: str) -> str:
 
 def catalogue(request: HttpRequest) -> HttpResponse:
     cheapest = Rate.objects.filter(activity=OuterRef("pk")).order_by("amount")
-    activities = Activity.objects.active().annotate(
-        from_amount=Subquery(cheapest.values("amount")[:1]),
-        from_currency=Subquery(cheapest.values("currency")[:1]),
-        next_departure=Subquery(
-            Slot.objects.bookable()
-            .filter(activity=OuterRef("pk"), taken__lt=F("capacity") - F("taken_elsewhere"))
-            .order_by("starts_at")
-            .values("starts_at")[:1]
-        ),
+    covers = Prefetch("photos", ActivityPhoto.objects.filter(position=0), to_attr="covers")
+    activities = (
+        Activity.objects.active()
+        .prefetch_related(covers)
+        .annotate(
+            from_amount=Subquery(cheapest.values("amount")[:1]),
+            from_currency=Subquery(cheapest.values("currency")[:1]),
+            next_departure=Subquery(
+                Slot.objects.bookable()
+                .filter(activity=OuterRef("pk"), taken__lt=F("capacity") - F("taken_elsewhere"))
+                .order_by("starts_at")
+                .values("starts_at")[:1]
+            ),
+        )
     )
     return render(request, "booking/catalogue.html", {"activities": activities})
 
 
 def activity_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    activity = get_object_or_404(Activity.objects.active().prefetch_related("rates"), slug=slug)
+    activity = get_object_or_404(
+        Activity.objects.active().prefetch_related("rates", "photos"), slug=slug
+    )
     today = timezone.localdate()
     this_month = today.replace(day=1)
     day = parse_day(request.GET.get("day"))

@@ -1,5 +1,6 @@
 """moto's server (a real HTTP server speaking the AWS APIs) for development and tests:
-Secrets Manager for configuration and operators' credentials, SES for e-mail."""
+Secrets Manager for configuration and operators' credentials, SES for e-mail, S3 for the
+activities' photos."""
 
 import contextlib
 import os
@@ -42,6 +43,7 @@ def aws_environment(endpoint: str) -> dict[str, str]:
     return DUMMY_CREDENTIALS | {
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint,
         "AWS_ENDPOINT_URL_SES": endpoint,
+        "AWS_ENDPOINT_URL_S3": endpoint,
         "AWS_SES_REGION_ENDPOINT_URL": endpoint,
     }
 

@@ -237,12 +237,45 @@ X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy, set on every response by project.security: scripts only from our
 # own origin (htmx is vendored), no plugins, no framing. Inline styles are allowed: the
 # operator's accent colour and a chart's bar widths are style attributes, always escaped.
+# Activity photos: django-storages' S3 backend, one bucket for every operator, each operator's
+# objects under operators/<schema>/ (booking.photos). The renditions are public objects (the
+# bucket policy booking.photos.photo_bucket_policy grants s3:GetObject on operators/*/photos/*
+# and nothing else), loaded by browsers from PHOTOS_BASE_URL (the bucket's own address, or a CDN
+# in front of it) and cached for a year: a key never changes, a new upload is a new key. The
+# originals, EXIF and GPS included, stay private. Development, the demo and the tests point
+# AWS_ENDPOINT_URL_S3 at moto's server, whose path-style addresses the browser loads. Calls
+# have the AWS budget above (AWS_CLIENT_CONFIG).
+PHOTOS_BUCKET = os.environ.get("PHOTOS_BUCKET", "andes-booking-photos")
+PHOTOS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL_S3") or None
+PHOTOS_BASE_URL = os.environ.get("PHOTOS_BASE_URL") or (
+    f"{PHOTOS_ENDPOINT_URL}/{PHOTOS_BUCKET}"
+    if PHOTOS_ENDPOINT_URL
+    else f"https://{PHOTOS_BUCKET}.s3.{os.environ.get('AWS_REGION', 'us-east-1')}.amazonaws.com"
+)
+_PHOTOS_SCHEME, _PHOTOS_HOST_AND_PATH = PHOTOS_BASE_URL.rstrip("/").split("://", 1)
+PHOTOS_ORIGIN = f"{_PHOTOS_SCHEME}://{_PHOTOS_HOST_AND_PATH.split('/', 1)[0]}"
+PHOTOS_STORAGE = {
+    "BACKEND": "storages.backends.s3.S3Storage",
+    "OPTIONS": {
+        "bucket_name": PHOTOS_BUCKET,
+        "endpoint_url": PHOTOS_ENDPOINT_URL,
+        "region_name": os.environ.get("AWS_REGION", "us-east-1"),
+        "client_config": AWS_CLIENT_CONFIG,
+        # URLs are written, not signed: public objects, the same address on every page view.
+        "custom_domain": _PHOTOS_HOST_AND_PATH,
+        "url_protocol": f"{_PHOTOS_SCHEME}:",
+        "querystring_auth": False,
+        "file_overwrite": True,  # keys are new uuids: no existence check before each write
+        "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+    },
+}
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: https:",
+        f"img-src 'self' data: https: {PHOTOS_ORIGIN}",
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
@@ -263,6 +296,7 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles") if PRODUCT
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "photos": PHOTOS_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Serves the demo, run by `make demo` once the database is migrated: moto (AWS Secrets Manager
-# and SES), the Stripe and Mercado Pago emulators, the OIDC provider for staff sign-in, the
+# Serves the demo, run by `make demo` once the database is migrated: moto (AWS Secrets Manager,
+# SES, S3), the Stripe and Mercado Pago emulators, the OIDC provider for staff sign-in, the
 # demo operator's activity panel (the OCTO emulator, its state kept in var/octo-demo.pickle),
 # the mailbox (the e-mails sent, printed here and listed on a page), a Huey worker and the web
 # app.
@@ -42,7 +42,7 @@ moto=http://127.0.0.1:$MOTO_PORT
 export DJANGO_DEBUG="${DJANGO_DEBUG:-1}" DEMO_PORT="$WEB_PORT" PYTHONUNBUFFERED=1
 export OPERATOR_SITE_URL="http://{domain}:$WEB_PORT"
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
-export AWS_ENDPOINT_URL_SECRETS_MANAGER=$moto AWS_ENDPOINT_URL_SES=$moto
+export AWS_ENDPOINT_URL_SECRETS_MANAGER=$moto AWS_ENDPOINT_URL_SES=$moto AWS_ENDPOINT_URL_S3=$moto
 export EMAIL_BACKEND=django_ses.SESBackend AWS_SES_REGION_ENDPOINT_URL=$moto DEFAULT_FROM_EMAIL=$SENDER
 export STRIPE_API_BASE=http://127.0.0.1:$STRIPE_PORT MERCADOPAGO_API_BASE=http://127.0.0.1:$MERCADOPAGO_PORT
 
@@ -104,7 +104,7 @@ octo_pid=$!
 started octo var/log/octo.log "the activity panel (OCTO emulator) on $octo"
 
 wait_until moto var/log/moto.log "${pids[0]}" answers "$moto/moto-api/"
-say moto "$moto (AWS Secrets Manager and SES)"
+say moto "$moto (AWS Secrets Manager, SES, and S3 for the photos)"
 wait_until "the emulators" var/log/emulators.log "${pids[1]}" \
   answers "http://127.0.0.1:$STRIPE_PORT/_emulator/health"
 wait_until "the emulators" var/log/emulators.log "${pids[1]}" \

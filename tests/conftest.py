@@ -74,6 +74,7 @@ def no_aws_unless_asked():
         "AWS_MAX_ATTEMPTS": "1",
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": closed,
         "AWS_ENDPOINT_URL_SES": closed,
+        "AWS_ENDPOINT_URL_S3": closed,
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in unreachable.items():
@@ -92,6 +93,29 @@ def aws(no_aws_unless_asked):
         forget_cached_secrets()
         yield endpoint
     forget_cached_secrets()
+
+
+@pytest.fixture
+def photo_store(aws, settings):
+    """The photos storage on moto's S3, its bucket made with production's policy and emptied:
+    renditions are read from moto's path-style addresses, as the demo's browser reads them."""
+    from django.core.files.storage import storages
+
+    from demo.gallery import photo_bucket_ensure
+
+    host = aws.removeprefix("http://")
+    options = settings.PHOTOS_STORAGE["OPTIONS"] | {
+        "endpoint_url": aws,
+        "custom_domain": f"{host}/{settings.PHOTOS_BUCKET}",
+        "url_protocol": "http:",
+    }
+    settings.STORAGES = settings.STORAGES | {
+        "photos": {**settings.PHOTOS_STORAGE, "OPTIONS": options}
+    }
+    photo_bucket_ensure()
+    store = storages["photos"]
+    store.bucket.objects.all().delete()  # what earlier tests stored (their rows rolled back)
+    return store
 
 
 @pytest.fixture(scope="session")

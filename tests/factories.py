@@ -4,16 +4,21 @@ files and are requested by name). Builders that touch the database run on the sc
 
 import hashlib
 import hmac
+import io
 import json
 import time
 import uuid
 from datetime import datetime, timedelta
 from datetime import time as clock
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from booking.catalogue import RateSpec, activity_upsert
-from booking.models import Activity, Rate, Reservation, Slot
+from booking.images import prepare_photo
+from booking.models import Activity, ActivityPhoto, Rate, Reservation, Slot
+from booking.photos import photo_add
 from booking.services import Contact, PricedLine, reservation_hold
 from payments.models import PaymentIntent
 from tenants.actors import Actor
@@ -216,3 +221,32 @@ def mercadopago_signature(
     ts = ts or int(time.time())
     manifest = f"id:{data_id};request-id:{request_id};ts:{ts};"
     return f"ts={ts},v1={hmac.new(secret.encode(), manifest.encode(), hashlib.sha256).hexdigest()}"
+
+
+# Photos
+
+
+def picture(
+    width: int = 2000, height: int = 1500, kind: str = "JPEG", exif: Image.Exif | None = None
+) -> bytes:
+    """An image file of the given size and format, in a gradient (so it compresses as a photo
+    would, not to nothing)."""
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    output = io.BytesIO()
+    image.save(output, kind, **({"exif": exif} if exif is not None else {}))
+    return output.getvalue()
+
+
+def upload(
+    content: bytes, name: str = "photo.jpg", content_type: str = "image/jpeg"
+) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type)
+
+
+def photo(
+    activity: Activity, *, width: int = 2000, height: int = 1500, alt: str = "A photo"
+) -> ActivityPhoto:
+    """A photo added to the activity's gallery through the service (the store must be up:
+    the `photo_store` fixture)."""
+    prepared = prepare_photo(upload(picture(width, height)))
+    return photo_add(activity_id=activity.pk, prepared=prepared, alt=alt, actor=SYSTEM)

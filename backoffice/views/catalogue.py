@@ -33,7 +33,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Price of %(rate)s saved.") % {"rate": rate})
             return after_action(request, request.path)
         invalid[rate.pk] = form
-    activities = Activity.objects.prefetch_related("rates")
+    activities = Activity.objects.prefetch_related("rates", "photos")
     rows = [
         (
             activity,

@@ -2,11 +2,14 @@ from datetime import date, datetime, timedelta
 
 from django import template
 from django.utils import dateformat
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from booking.countries import country_name
 from booking.money import format_money
+from booking.photo_store import fallback_width, photo_srcset, rendition_url
 
 register = template.Library()
 
@@ -59,3 +62,25 @@ def when(value: date | datetime | None, style: str = "departure") -> str:
 def country(code: str) -> str:
     """`{{ passenger.nationality|country }}`: the country's name in the current language."""
     return country_name(code) if code else ""
+
+
+@register.simple_tag
+def photo_img(photo, sizes: str, loading: str = "lazy", css_class: str = "") -> str:
+    """`{% photo_img photo "(min-width: 60rem) 20rem, 100vw" %}`: an <img> offering every
+    rendition (`srcset`) for the width it is shown at (`sizes`), with the picture's width and
+    height so the page keeps its space before it loads. `loading="eager"` for the picture at
+    the top of a page, which the browser should fetch first; lazy for the rest."""
+    eager = loading == "eager"
+    return format_html(
+        '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}" loading="{}" '
+        'decoding="async"{}{}>',
+        rendition_url(photo, fallback_width(photo)),
+        photo_srcset(photo),
+        sizes,
+        photo.width,
+        photo.height,
+        photo.alt,
+        "eager" if eager else "lazy",
+        mark_safe(' fetchpriority="high"') if eager else "",
+        format_html(' class="{}"', css_class) if css_class else "",
+    )

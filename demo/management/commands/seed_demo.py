@@ -1,5 +1,6 @@
-"""The demo operator of `make demo` and the browser tests: three activities with rates and
-departures for the next 60 days. Safe to run again: it only adds what is missing."""
+"""The demo operator of `make demo` and the browser tests: three activities with rates,
+departures for the next 60 days and photos (drawn by demo.pictures, kept in moto's S3). Safe to
+run again: it only adds what is missing."""
 
 from datetime import time, timedelta
 
@@ -9,6 +10,7 @@ from django_tenants.utils import tenant_context
 
 from booking.catalogue import RateSpec, activity_upsert, slots_create_recurring
 from booking.models import PassengerData
+from demo.gallery import demo_galleries_seed, photo_bucket_ensure
 from emulators.oidc import DEMO_STAFF
 from tenants.actors import Actor
 from tenants.models import Domain
@@ -140,6 +142,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        photo_bucket_ensure()
         for demo in DEMO_OPERATORS:
             domain = Domain.objects.select_related("tenant").filter(domain=demo["domain"]).first()
             operator = (
@@ -163,6 +166,7 @@ class Command(BaseCommand):
                 operator.save(update_fields=["contact_email"])
             with tenant_context(operator), timezone.override(operator.zone):
                 demo_catalogue(operator.default_currency, demo["price_divisor"])
+                demo_galleries_seed(actor=SEED)
             for account in DEMO_STAFF:
                 if account.role:
                     membership_grant(
