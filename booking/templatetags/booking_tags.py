@@ -84,3 +84,9 @@ def photo_img(photo, sizes: str, loading: str = "lazy", css_class: str = "") -> 
         mark_safe(' fetchpriority="high"') if eager else "",
         format_html(' class="{}"', css_class) if css_class else "",
     )
+
+
+@register.simple_tag
+def photo_url(photo) -> str:
+    """The address of a photo's widest rendition (a thumbnail's link to the picture)."""
+    return rendition_url(photo, photo.widths[-1])

@@ -143,15 +143,17 @@ def test_the_activity_page_shows_the_cover_first_and_the_rest_lazily(
 ):
     activity = make_activity()
     photo(activity, width=2000, height=1000, alt="Cover")
-    photo(activity, width=800, height=600, alt="Second")
+    second = photo(activity, width=800, height=600, alt="Second")
     photo(activity, width=800, height=600, alt="Third")
 
-    tags = img_tags(alpha_client.get(f"/activities/{activity.slug}/").content.decode())
+    html = alpha_client.get(f"/activities/{activity.slug}/").content.decode()
+    tags = img_tags(html)
 
     assert [re.search(r'alt="([^"]*)"', tag)[1] for tag in tags] == ["Cover", "Second", "Third"]
     assert 'loading="eager"' in tags[0] and 'width="1600" height="800"' in tags[0]
     assert all('loading="lazy"' in tag and 'sizes="10rem"' in tag for tag in tags[1:])
     assert 'srcset="' in tags[1] and "480w" in tags[1] and 'width="800" height="600"' in tags[1]
+    assert f'<a href="{rendition_url(second, 800)}"><img ' in html  # the picture at its widest
 
 
 def test_the_public_pages_ask_the_same_queries_however_many_photos(
