@@ -21,6 +21,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
+from booking.errors import BookingError
+
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel camera's photo; decoded, about 120 MB of RGB
 RENDITION_WIDTHS = (480, 960, 1600)
@@ -29,12 +31,8 @@ JPEG_QUALITY = 82
 BACKGROUND = (255, 255, 255)  # behind transparent pixels, which JPEG cannot keep
 
 
-class ImageRefused(ValueError):
+class ImageRefused(BookingError):
     """An upload that is not a picture we take; `message` is in the staff's language."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,17 @@ def _gradient(draw: ImageDraw.ImageDraw, top: Colour, bottom: Colour, y0: int, y
         )
 
 
+def _canvas(
+    seed: int, sky_top: Colour, sky_bottom: Colour, horizon: int
+) -> tuple[Image.Image, ImageDraw.ImageDraw, random.Random]:
+    """A blank picture with its sky drawn down to `horizon`, and the random numbers (from a
+    fixed seed) that place the rest."""
+    image = Image.new("RGB", SIZE)
+    draw = ImageDraw.Draw(image)
+    _gradient(draw, sky_top, sky_bottom, 0, horizon)
+    return image, draw, random.Random(seed)
+
+
 def _mountains(
     draw: ImageDraw.ImageDraw,
     rng: random.Random,
@@ -58,10 +69,7 @@ def _water(draw: ImageDraw.ImageDraw, rng: random.Random, top: int, deep: Colour
 
 
 def lighthouse() -> Image.Image:
-    rng = random.Random(1)
-    image = Image.new("RGB", SIZE)
-    draw = ImageDraw.Draw(image)
-    _gradient(draw, (110, 160, 210), (220, 232, 240), 0, 640)
+    image, draw, rng = _canvas(1, (110, 160, 210), (220, 232, 240), 640)
     _mountains(draw, rng, 640, 330, (96, 112, 138), snow=(240, 244, 248))
     _mountains(draw, rng, 660, 150, (60, 78, 96))
     _water(draw, rng, 640, (22, 58, 96))
@@ -81,10 +89,7 @@ def lighthouse() -> Image.Image:
 
 
 def sea_lions() -> Image.Image:
-    rng = random.Random(2)
-    image = Image.new("RGB", SIZE)
-    draw = ImageDraw.Draw(image)
-    _gradient(draw, (70, 60, 120), (250, 160, 90), 0, 600)
+    image, draw, rng = _canvas(2, (70, 60, 120), (250, 160, 90), 600)
     draw.ellipse([700, 420, 900, 620], fill=(255, 214, 140))  # the sun going down
     _mountains(draw, rng, 600, 260, (58, 44, 80))
     _water(draw, rng, 600, (60, 50, 90))
@@ -98,10 +103,7 @@ def sea_lions() -> Image.Image:
 
 
 def glacier() -> Image.Image:
-    rng = random.Random(3)
-    image = Image.new("RGB", SIZE)
-    draw = ImageDraw.Draw(image)
-    _gradient(draw, (80, 140, 210), (200, 225, 245), 0, 700)
+    image, draw, rng = _canvas(3, (80, 140, 210), (200, 225, 245), 700)
     _mountains(draw, rng, 700, 520, (110, 110, 120), snow=(250, 252, 255))
     draw.polygon([(300, 700), (760, 200), (1220, 700)], fill=(126, 124, 134))  # Monte Martial
     draw.polygon([(600, 330), (760, 300), (900, 360), (960, 560), (520, 560)], fill=(200, 228, 245))
@@ -120,10 +122,7 @@ def glacier() -> Image.Image:
 
 
 def penguins() -> Image.Image:
-    rng = random.Random(4)
-    image = Image.new("RGB", SIZE)
-    draw = ImageDraw.Draw(image)
-    _gradient(draw, (150, 190, 225), (230, 238, 244), 0, 520)
+    image, draw, rng = _canvas(4, (150, 190, 225), (230, 238, 244), 520)
     _mountains(draw, rng, 520, 160, (120, 136, 150))
     _water(draw, rng, 520, (40, 90, 120))
     draw.polygon([(0, 700), (WIDTH, 620), (WIDTH, HEIGHT), (0, HEIGHT)], fill=(196, 184, 160))

@@ -20,6 +20,7 @@ SERVICE_MODULES = [
     "tenants.services",
     "booking.services",
     "booking.catalogue",
+    "booking.photos",
     "payments.services.checkout",
     "payments.services.webhooks",
     "payments.services.transitions",
