@@ -43,6 +43,8 @@ KNOWN = {
     "tenants/views.py": "only catches requests' errors (mozilla-django-oidc's calls)",
     "panel_sync/octo.py": "test_the_panel_client_gives_up_within_its_budget",
     "panel_sync/credentials.py": "only catches botocore's errors",
+    "booking/photos.py": "only catches botocore's errors (the photo store's): "
+    "test_the_photo_store_gives_up_within_its_budget",
 }
 # Calls that make a client or a request, and the argument that bounds them.
 BOUNDED_BY = {
@@ -252,6 +254,36 @@ def test_the_secrets_manager_client_is_bounded(black_hole, monkeypatch):
         given_up_within(budget, lambda: aws_secrets.read_secret("andes-booking/x"))
     finally:
         aws_secrets.forget_cached_secrets()
+
+
+def test_the_photo_store_gives_up_within_its_budget(black_hole, settings, make_activity):
+    """django-storages' S3 client is built with AWS_CLIENT_CONFIG (settings.PHOTOS_STORAGE)."""
+    from django.core.files.storage import storages
+
+    from booking.images import prepare_photo
+    from booking.photos import PhotoStoreUnavailable, photo_add
+    from tests.factories import SYSTEM, picture, upload
+
+    options = settings.PHOTOS_STORAGE["OPTIONS"] | {"endpoint_url": black_hole.url}
+    settings.STORAGES = settings.STORAGES | {
+        "photos": {**settings.PHOTOS_STORAGE, "OPTIONS": options}
+    }
+    config = storages["photos"].connection.meta.client.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (
+        settings.AWS_CONNECT_TIMEOUT,
+        settings.AWS_READ_TIMEOUT,
+    )
+    assert config.retries["total_max_attempts"] == settings.AWS_MAX_ATTEMPTS
+    activity = make_activity()
+    prepared = prepare_photo(upload(picture(600, 400)))
+
+    attempt = settings.AWS_CONNECT_TIMEOUT + settings.AWS_READ_TIMEOUT
+    refused = given_up_within(
+        settings.AWS_MAX_ATTEMPTS * attempt + 1,
+        lambda: photo_add(activity_id=activity.pk, prepared=prepared, alt="", actor=SYSTEM),
+    )
+    assert isinstance(refused, PhotoStoreUnavailable)
+    assert not activity.photos.exists()
 
 
 def test_ses_is_sent_with_the_aws_budget():

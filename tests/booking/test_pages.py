@@ -284,10 +284,10 @@ def test_activity_page_query_count_does_not_grow_with_departures(
 
 
 # django-tenants sets the search path twice (public for the domain, then the operator's).
-# Catalogue: domain, activities. Activity page: domain, activity, rates, the month's slots,
-# the day's departures.
-CATALOGUE_QUERIES = 2 + 2
-ACTIVITY_QUERIES = 2 + 5
+# Catalogue: domain, activities, their covers. Activity page: domain, activity, rates, photos,
+# the month's slots, the day's departures.
+CATALOGUE_QUERIES = 2 + 3
+ACTIVITY_QUERIES = 2 + 6
 
 
 def test_a_sold_out_departure_offers_no_booking_form(alpha_client, trip):
