@@ -250,3 +250,54 @@ def photo(
     the `photo_store` fixture)."""
     prepared = prepare_photo(upload(picture(width, height)))
     return photo_add(activity_id=activity.pk, prepared=prepared, alt=alt, actor=SYSTEM)
+
+
+# Payments and refunds, as the providers' verified word would make them
+
+
+def paid(reservation: Reservation, provider: str = "stripe", method: str = "card") -> PaymentIntent:
+    """Pay a held reservation in full, as the provider's verified word would: an intent
+    moved to succeeded through the state machine (which confirms the reservation)."""
+    from django.db import transaction
+
+    from payments.providers.base import PaymentState
+    from payments.services.transitions import intent_apply_state
+
+    intent = PaymentIntent.objects.create(
+        reservation=reservation,
+        provider=provider,
+        method=method,
+        status="pending",
+        amount=reservation.total_amount,
+        currency=reservation.currency,
+    )
+    with transaction.atomic():
+        intent = PaymentIntent.objects.locked().get(pk=intent.pk)
+        intent_apply_state(
+            intent, PaymentState(status="succeeded"), actor=Actor.provider(f"{provider} test")
+        )
+    return intent
+
+
+def refunded(intent: PaymentIntent, amount: int, *, confirmed: bool = True):
+    """A refund of `amount` asked for by the owner and, when `confirmed`, given back by the
+    provider (a full one releases the seats)."""
+    from django.db import transaction
+
+    from payments.models import Refund
+    from payments.providers.base import PaymentState
+    from payments.services.transitions import intent_apply_state
+
+    refund = Refund.objects.create(intent=intent, amount=amount, requested_by="owner@test")
+    if confirmed:
+        with transaction.atomic():
+            locked = PaymentIntent.objects.locked().get(pk=intent.pk)
+            state = PaymentState(status="refunded", amount_refunded=locked.amount_refunded + amount)
+            intent_apply_state(locked, state, actor=Actor.provider(f"{intent.provider} test"))
+    refund.refresh_from_db()
+    return refund
+
+
+def backdate(row, at: datetime) -> None:
+    """Set a row's `created_at` (written by the database when it was made) to `at`."""
+    type(row).objects.filter(pk=row.pk).update(created_at=at)
