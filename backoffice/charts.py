@@ -15,7 +15,7 @@ from django.utils.translation import get_language, to_locale
 COLUMN_HEIGHT = 180  # pixels of the plot area
 AXIS_GUTTER = 9.0  # percent of the width left of the plot, for the axis' numbers
 TOP = 10  # pixels above the plot area: the top number of the axis is not cut off
-MAX_LABELS = 7  # at most this many labels under the columns: they fit on a phone
+MAX_LABELS = 5  # at most this many labels under the columns: they fit on a phone
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,7 @@ class Bar:
     label: str
     value_label: str
     parts: list[BarPart]
+    url: str = ""
 
 
 @dataclass
@@ -170,10 +171,11 @@ def bar_chart(
     rows: Sequence[tuple[str, dict[str, float], str]],
     series: Sequence[Series] = (),
     maxima: Sequence[float] | None = None,
+    urls: Sequence[str] | None = None,
 ) -> BarChart:
     """Bars (label, {series key: value}, the value as written), the series side by side in
     one bar, each scaled to its own maximum in `maxima` (a departure's capacity) or all to
-    the longest bar."""
+    the longest bar; `urls`, where each row's label leads."""
     longest = max((sum(values.values()) for _, values, _ in rows), default=0) or 1
     bars = []
     for index, (label, values, written) in enumerate(rows):
@@ -184,5 +186,5 @@ def bar_chart(
             if width > 0:
                 parts.append(BarPart(key, round(x, 2), width))
                 x += width
-        bars.append(Bar(label, written, parts))
+        bars.append(Bar(label, written, parts, urls[index] if urls else ""))
     return BarChart(slug, title, description, bars, series)

@@ -119,6 +119,7 @@ say octo "$octo/octo/v1 (the demo operator's activity panel, emulated)"
 source <(grep '^export OIDC_[A-Z_]*=' var/run/oidc.env)
 
 "$PY" manage.py seed_demo -v 0
+"$PY" manage.py seed_demo_season  # once: a season of bookings for the dashboard and reports
 "$PY" scripts/demo_payments.py
 "$PY" manage.py connect_demo_panel -v 0 --panel "$octo" --site "http://demo.localhost:$WEB_PORT"
 

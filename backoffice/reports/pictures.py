@@ -3,6 +3,8 @@ backoffice/charts.py, in the staff's language, money in its currency's format.""
 
 from datetime import date
 
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -13,7 +15,15 @@ from booking.templatetags.booking_tags import when
 from payments.models import Method, Provider, Refund
 
 # Departures drawn one bar each; the JSON has them all.
-MAX_DEPARTURE_BARS = 60
+MAX_DEPARTURE_BARS = 30
+
+
+def seat_series() -> list[Series]:
+    return [
+        Series("paid", _("Paid")),
+        Series("held", _("Held")),
+        Series("elsewhere", _("Sold on the panel")),
+    ]
 
 
 def _day(day: date) -> str:
@@ -102,7 +112,7 @@ def weeks_chart(rows: list[dict]) -> ColumnChart:
         series=[Series("main", _("Occupancy"))],
         columns=[
             (
-                _("week of %(day)s") % {"day": _day(row["week"])},
+                _day(row["week"]),
                 {"main": row["percent"]},
             )
             for row in rows
@@ -112,25 +122,63 @@ def weeks_chart(rows: list[dict]) -> ColumnChart:
     )
 
 
-def departures_chart(rows: list[dict]) -> BarChart:
+def departures_chart(
+    rows: list[dict], *, slug: str = "departures-chart", with_day: bool = True, legend=True
+) -> BarChart:
+    """`with_day`: each label says the day (else only the time); `legend`: the chart says
+    what its colours are (else the page says it once, under several charts)."""
+
+    def starts(row: dict) -> str:
+        if with_day:
+            return when(timezone.localtime(row["starts_at"]), "short")
+        return date_format(timezone.localtime(row["starts_at"]), "H:i")
+
     return bar_chart(
-        slug="departures-chart",
+        slug=slug,
         title=_("Occupancy per departure"),
         description=_("Seats paid, held and sold elsewhere, of each departure's capacity."),
-        series=[
-            Series("paid", _("Paid")),
-            Series("held", _("Held")),
-            Series("elsewhere", _("Sold on the panel")),
-        ],
+        series=seat_series() if legend else (),
         rows=[
             (
-                f"{when(row['starts_at'], 'short')} · {row['activity']}",
+                f"{starts(row)} · {row['activity']}",
                 {"paid": row["paid"], "held": row["held"], "elsewhere": row["elsewhere"]},
                 f"{row['taken']}/{row['capacity']} ({row['percent']} %)",
             )
             for row in rows[:MAX_DEPARTURE_BARS]
         ],
         maxima=[row["capacity"] for row in rows[:MAX_DEPARTURE_BARS]],
+        urls=[
+            reverse("backoffice:departure", args=[row["departure_id"]])
+            for row in rows[:MAX_DEPARTURE_BARS]
+        ],
+    )
+
+
+def departures_by_day(rows: list[dict]) -> list[tuple[date, BarChart]]:
+    """The dashboard's departures, a bar chart per local day (days without any left out)."""
+    days: dict[date, list[dict]] = {}
+    for row in rows:
+        days.setdefault(timezone.localtime(row["starts_at"]).date(), []).append(row)
+    return [
+        (
+            day,
+            departures_chart(
+                day_rows, slug=f"departures-{day:%Y%m%d}", with_day=False, legend=False
+            ),
+        )
+        for day, day_rows in days.items()
+    ]
+
+
+def days_occupancy_chart(rows: list[dict]) -> ColumnChart:
+    return column_chart(
+        slug="days-chart",
+        title=_("Occupancy, next 14 days"),
+        description=_("Seats taken on every channel, of the seats offered, day by day."),
+        series=[Series("main", _("Occupancy"))],
+        columns=[(_day(row["day"]), {"main": row["percent"]}) for row in rows],
+        maximum=100,
+        axis_label=lambda value: f"{value:.0f} %",
     )
 
 

@@ -157,6 +157,37 @@ def occupancy_per_departure(period: Period) -> list[dict]:
     ]
 
 
+def occupancy_per_day(period: Period) -> list[dict]:
+    """Each day of the period: departures, seats offered and taken on every channel. One
+    query."""
+    rows = (
+        Slot.objects.between(*period.bounds())
+        .annotate(day=_local_day("starts_at"))
+        .values("day")
+        .annotate(
+            departures=Count("id"),
+            capacity=Sum("capacity"),
+            taken=Sum(F("taken") + F("taken_elsewhere")),
+        )
+        .order_by()
+    )
+    found = {row["day"]: row for row in rows}
+    days = []
+    for day in period.each_day():
+        row = found.get(day, {})
+        capacity, taken = row.get("capacity") or 0, row.get("taken") or 0
+        days.append(
+            {
+                "day": day,
+                "departures": row.get("departures", 0),
+                "capacity": capacity,
+                "taken": taken,
+                "percent": _percent(taken, capacity),
+            }
+        )
+    return days
+
+
 def occupancy_per_week(period: Period) -> list[dict]:
     """Each week (from Monday) the period touches: departures, seats offered and taken on
     every channel. Only the period's own days are counted. One query."""
