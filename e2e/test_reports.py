@@ -1,8 +1,8 @@
 """A manager reads the season's reports in Chromium: a traveller pays, the reports page draws
-the day's booking and revenue as charts, and each report's JSON link answers JSON."""
+the day's booking and revenue as charts, with their data table, and the report's JSON link
+answers JSON."""
 
 from datetime import date, timedelta
-from urllib.parse import urljoin
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -25,7 +25,7 @@ def test_a_manager_sees_the_charts_and_their_json(
 
     sign_in(page, "demo-manager")
     page.get_by_role("link", name="Reports").first.click()
-    page.get_by_label("Period").select_option(label="This week")
+    page.get_by_role("combobox", name="Period").select_option(label="This week")
     page.get_by_role("button", name="Show").click()
 
     expect(page.get_by_role("img", name="Bookings per day")).to_be_visible()
@@ -35,10 +35,9 @@ def test_a_manager_sees_the_charts_and_their_json(
     bookings.get_by_text("Data table").click()
     expect(bookings.get_by_role("table")).to_be_visible()
 
-    json_link = bookings.get_by_role("link", name="JSON")
-    response = page.request.get(urljoin(page.url, json_link.get_attribute("href")))
-    assert response.ok
-    body = response.json()
+    # Fetched by the page itself: Chromium resolves *.localhost, this process does not.
+    href = bookings.get_by_role("link", name="JSON").get_attribute("href")
+    body = page.evaluate("href => fetch(href).then(r => r.ok ? r.json() : r.status)", href)
     assert list(body["reports"]) == ["bookings"]
     assert body["reports"]["bookings"]["totals"]["bookings"]["paid"] >= 1
     assert body["reports"]["bookings"]["totals"]["revenue"]["ARS"] > 0
