@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from booking.content import Texts, as_texts, operator_language
 from booking.errors import BookingError
 from booking.models import Activity, PassengerData, Rate, Slot
 from tenants.actors import STAFF, SYSTEM, Actor, actor_require
@@ -19,7 +20,7 @@ from tenants.models import Role
 @dataclass(frozen=True)
 class RateSpec:
     code: str
-    name: str
+    name: str | Texts
     amount: int
     min_per_booking: int = 0
     max_per_booking: int = 20
@@ -28,11 +29,11 @@ class RateSpec:
 def activity_upsert(
     *,
     slug: str,
-    name: str,
-    summary: str,
-    description: str,
+    name: str | Texts,
+    summary: str | Texts,
+    description: str | Texts,
     duration: timedelta,
-    meeting_point: str,
+    meeting_point: str | Texts,
     currency: str,
     rates: Iterable[RateSpec],
     actor: Actor,
@@ -41,35 +42,32 @@ def activity_upsert(
     passenger_data: str = PassengerData.NONE,
 ) -> Activity:
     """Create or update an activity and its rates, in one transaction (staff from manager up,
-    or the system)."""
+    or the system). Texts are given per language, or as one text in the operator's language;
+    either way they replace the activity's texts in every language."""
     actor_require(actor, STAFF, SYSTEM, role=Role.MANAGER)
+    language = operator_language()
     with transaction.atomic():
-        activity, _ = Activity.objects.update_or_create(
-            slug=slug,
-            defaults={
-                "name": name,
-                "summary": summary,
-                "description": description,
-                "duration": duration,
-                "meeting_point": meeting_point,
-                "booking_cutoff": booking_cutoff,
-                "position": position,
-                "passenger_data": passenger_data,
-            },
-        )
-        for index, rate in enumerate(rates):
-            Rate.objects.update_or_create(
-                activity=activity,
-                code=rate.code,
-                defaults={
-                    "name": rate.name,
-                    "amount": rate.amount,
-                    "currency": currency,
-                    "min_per_booking": rate.min_per_booking,
-                    "max_per_booking": rate.max_per_booking,
-                    "position": index,
-                },
+        activity = Activity.objects.filter(slug=slug).first() or Activity(slug=slug)
+        for field, texts in [
+            ("name", name),
+            ("summary", summary),
+            ("description", description),
+            ("meeting_point", meeting_point),
+        ]:
+            activity.set_texts(field, as_texts(texts))
+        activity.duration, activity.booking_cutoff = duration, booking_cutoff
+        activity.position, activity.language = position, language
+        activity.passenger_data = passenger_data
+        activity.save()
+        for index, spec in enumerate(rates):
+            rate = Rate.objects.filter(activity=activity, code=spec.code).first() or Rate(
+                activity=activity, code=spec.code
             )
+            rate.set_texts("name", as_texts(spec.name))
+            rate.amount, rate.currency, rate.position = spec.amount, currency, index
+            rate.min_per_booking, rate.max_per_booking = spec.min_per_booking, spec.max_per_booking
+            rate.language = language
+            rate.save()
     return activity
 
 

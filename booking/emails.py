@@ -35,7 +35,7 @@ def send_reservation_confirmation(message: OutboxMessage) -> None:
         }
         subject = _("Your booking %(code)s is confirmed: %(activity)s") % {
             "code": reservation.code,
-            "activity": reservation.slot.activity.name,
+            "activity": reservation.slot.activity.name_i18n,
         }
         text = render_to_string("emails/reservation_confirmed.txt", context)
         html = render_to_string("emails/reservation_confirmed.html", context)

@@ -50,7 +50,7 @@ class HoldForm(forms.Form):
         self.lines: list[PricedLine] = []
         for rate in rates:
             self.fields[self.rate_field(rate)] = forms.IntegerField(
-                label=rate.name,
+                label=rate.name_i18n,
                 min_value=0,
                 max_value=rate.max_per_booking,
                 initial=rate.min_per_booking,

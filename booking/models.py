@@ -5,12 +5,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from modeltrans.fields import TranslationField
 
+from booking.content import TranslatedContent
 from booking.days import local_day_bounds
 from tenants.actors import ACTOR_MAX_LENGTH
 
@@ -39,13 +42,16 @@ class PassengerData(models.TextChoices):
     DOCUMENT_BIRTH = "document_birth", _("Name, document, nationality and date of birth")
 
 
-class Activity(models.Model):
+class Activity(TranslatedContent):
+    """An activity the operator sells. Its texts are the operator's own content, in every
+    language it writes them in: read `name_i18n` (and so on) for the active language."""
+
     slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, blank=True)
     summary = models.CharField(max_length=240, blank=True)
     description = models.TextField(blank=True)
     duration = models.DurationField()
-    meeting_point = models.CharField(max_length=240)
+    meeting_point = models.CharField(max_length=240, blank=True)
     booking_cutoff = models.DurationField(
         default=timedelta(hours=2), help_text=_("Online booking closes this long before departure.")
     )
@@ -58,15 +64,26 @@ class Activity(models.Model):
         default=PassengerData.NONE,
         help_text=_("What travellers enter for each passenger after holding their seats."),
     )
+    language = models.CharField(
+        max_length=8,
+        default=settings.LANGUAGE_CODE,
+        help_text=_(
+            "The operator's language when written: a missing translation falls back to it."
+        ),
+    )
+    i18n = TranslationField(
+        fields=("name", "summary", "description", "meeting_point"),
+        fallback_language_field="language",
+    )
 
     objects = ActivityQuerySet.as_manager()
 
     class Meta:
-        ordering = ["position", "name"]
+        ordering = ["position", "id"]
         verbose_name_plural = "activities"
 
     def __str__(self) -> str:
-        return self.name
+        return self.name_i18n
 
     @property
     def asks_for_passengers(self) -> bool:
@@ -114,17 +131,21 @@ class ActivityPhoto(models.Model):
         return max(1, round(self.height * width / self.width))
 
 
-class Rate(models.Model):
-    """A passenger type (adult, child, senior...) with its price for one activity."""
+class Rate(TranslatedContent):
+    """A passenger type (adult, child, senior...) with its price for one activity. Its name is
+    the operator's content, like the activity's texts (`name_i18n`)."""
 
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="rates")
     code = models.SlugField(max_length=32)
-    name = models.CharField(max_length=60)
+    name = models.CharField(max_length=60, blank=True)
     amount = models.PositiveIntegerField(help_text=_("Price in minor units of the currency."))
     currency = models.CharField(max_length=3)
     min_per_booking = models.PositiveSmallIntegerField(default=0)
     max_per_booking = models.PositiveSmallIntegerField(default=20)
     position = models.PositiveSmallIntegerField(default=0)
+    # The activity's language, kept on the row so that reading a rate's name needs no join.
+    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
+    i18n = TranslationField(fields=("name",), fallback_language_field="language")
 
     class Meta:
         ordering = ["position", "id"]
@@ -136,7 +157,7 @@ class Rate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.activity} / {self.name}"
+        return f"{self.activity} / {self.name_i18n}"
 
 
 class SlotQuerySet(models.QuerySet):
@@ -288,6 +309,12 @@ class Reservation(models.Model):
     @property
     def seats(self) -> int:
         return sum(line.quantity for line in self.lines.all())
+
+    def activity_name(self) -> str:
+        """The activity's name in the traveller's language, whatever the language active now
+        (the description of a provider's checkout, sent again unchanged on a retry)."""
+        with translation.override(self.language):
+            return self.slot.activity.name_i18n
 
     def holds_seats(self) -> bool:
         return self.status in self.SEAT_HOLDING_STATUSES

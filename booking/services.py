@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from booking.emails import CONFIRMATION
@@ -91,7 +91,7 @@ def reservation_price(*, rates: list[Rate], quantities: Mapping[int, int]) -> li
 
 def _passenger_limit_message(rate: Rate) -> str:
     return _("%(rate)s: between %(min)d and %(max)d per booking.") % {
-        "rate": rate.name,
+        "rate": rate.name_i18n,
         "min": rate.min_per_booking,
         "max": rate.max_per_booking,
     }
@@ -132,6 +132,8 @@ def reservation_hold(
     seats = sum(line.quantity for line in lines)
     hold_expires_at = now + timedelta(minutes=_hold_minutes())
     code = new_reservation_code()
+    with translation.override(language):  # the lines' labels read as the traveller reads
+        labels = [line.rate.name_i18n for line in lines]
 
     with transaction.atomic():
         if idempotency is not None:
@@ -153,11 +155,11 @@ def reservation_hold(
             ReservationLine(
                 reservation=reservation,
                 rate=line.rate,
-                label=line.rate.name,
+                label=label,
                 quantity=line.quantity,
                 unit_amount=line.rate.amount,
             )
-            for line in lines
+            for line, label in zip(lines, labels, strict=True)
         )
         ReservationEvent.objects.create(
             reservation=reservation,

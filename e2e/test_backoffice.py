@@ -42,7 +42,7 @@ def test_staff_create_departures_find_a_paid_booking_and_cancel_another(
     page.get_by_role("link", name="Departures").click()
     page.get_by_role("link", name="Create recurring departures").click()
     first = operator_today + timedelta(days=70)
-    page.get_by_label("Activity").select_option(label="Trekking al Glaciar Martial")
+    page.get_by_label("Activity").select_option(label="Martial Glacier trek")
     page.get_by_label("From").fill(first.isoformat())
     page.get_by_label("Until").fill((first + timedelta(days=6)).isoformat())
     for weekday in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"):

@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page, Response, expect
 
 pytestmark = pytest.mark.e2e
 
-BEAGLE = "Navegación por el Canal Beagle"
+BEAGLE = "Beagle Channel boat trip"  # the demo's English text
 GLACIER_SLUG = "glaciar-martial"
 RESERVATION_PAGE = re.compile(r"/reservations/[A-Z2-9]{12}/$")
 BOOKING_PAGE = re.compile(r"/departures/\d+/book/$")
@@ -86,11 +86,11 @@ def test_traveller_holds_seats_watching_the_live_total(page: Page, operator_toda
     expect(page).to_have_url(BOOKING_PAGE)
     total = page.get_by_test_id("total")
     expect(page.get_by_text("Choose passengers to see the total.")).to_be_visible()
-    page.get_by_label("Adulto").fill("2")
+    page.get_by_label("Adult").fill("2")
     expect(total).to_have_text("ARS170,000.00")
-    page.get_by_label("Menor (3 a 11 años)").fill("1")
+    page.get_by_label("Child (3-11)").fill("1")
     expect(total).to_have_text("ARS212,500.00")
-    expect(page.get_by_role("row", name="1 × Menor (3 a 11 años)")).to_contain_text("ARS42,500.00")
+    expect(page.get_by_role("row", name="1 × Child (3-11)")).to_contain_text("ARS42,500.00")
 
     fill_contact(page, "Ana Pérez", "ana@example.com")
     page.get_by_role("button", name="Hold my seats").click()
@@ -98,14 +98,14 @@ def test_traveller_holds_seats_watching_the_live_total(page: Page, operator_toda
     expect(page).to_have_url(RESERVATION_PAGE)
     expect(page.get_by_role("heading", name="Seats held")).to_be_visible()
     expect(page.get_by_test_id("status")).to_have_text("Held")
-    expect(page.get_by_role("row", name="2 × Adulto")).to_contain_text("ARS170,000.00")
-    expect(page.get_by_role("row", name="1 × Menor (3 a 11 años)")).to_contain_text("ARS42,500.00")
+    expect(page.get_by_role("row", name="2 × Adult")).to_contain_text("ARS170,000.00")
+    expect(page.get_by_role("row", name="1 × Child (3-11)")).to_contain_text("ARS42,500.00")
     expect(page.get_by_test_id("total")).to_have_text("ARS212,500.00")
 
     # Who travels comes before the ways to pay.
     expect(page.get_by_role("heading", name="Who is travelling")).to_be_visible()
     expect(page.get_by_role("button", name="Pay by card")).to_have_count(0)
-    enter_passengers(page, "Adulto 1", "Adulto 2", "Menor (3 a 11 años) 1")
+    enter_passengers(page, "Adult 1", "Adult 2", "Child (3-11) 1")
     expect(page.get_by_role("listitem").filter(has_text="Pasajero 3")).to_be_visible()
     expect(page.get_by_role("button", name="Pay by card")).to_be_visible()
 
@@ -125,7 +125,7 @@ def test_sold_out_departure_cannot_be_booked(page: Page, new_context, operator_t
     late_page.goto(day_page)
     departure_at(late_page, "09:00").get_by_role("link", name="Book").click()
     expect(late_page.get_by_text("8 seats left")).to_be_visible()
-    late_page.get_by_label("Adulto").fill("1")
+    late_page.get_by_label("Adult").fill("1")
     fill_contact(late_page, "Bruno Late", "bruno@example.com")
 
     # ...and the first one takes them all.
@@ -133,7 +133,7 @@ def test_sold_out_departure_cannot_be_booked(page: Page, new_context, operator_t
     departure = departure_at(page, "09:00")
     expect(departure).to_contain_text("8 seats left")
     departure.get_by_role("link", name="Book").click()
-    page.get_by_label("Adulto").fill("8")
+    page.get_by_label("Adult").fill("8")
     expect(page.get_by_test_id("total")).to_have_text("ARS480,000.00")
     fill_contact(page, "Carla Grupo", "carla@example.com")
     page.get_by_role("button", name="Hold my seats").click()
@@ -163,8 +163,8 @@ def test_booking_works_without_javascript(new_context, operator_today: date):
     expect(page).to_have_url(re.compile(rf"day={day.isoformat()}"))
     departure_at(page, "15:00").get_by_role("link", name="Book").click()
 
-    page.get_by_label("Adulto").fill("1")
-    page.get_by_label("Jubilado").fill("1")
+    page.get_by_label("Adult").fill("1")
+    page.get_by_label("Senior").fill("1")
     page.get_by_role("button", name="Update total").click()
     expect(page.get_by_test_id("total")).to_have_text("ARS153,000.00")
 
@@ -173,5 +173,5 @@ def test_booking_works_without_javascript(new_context, operator_today: date):
     expect(page).to_have_url(RESERVATION_PAGE)
     expect(page.get_by_test_id("status")).to_have_text("Held")
     expect(page.get_by_test_id("total")).to_have_text("ARS153,000.00")
-    enter_passengers(page, "Adulto 1", "Jubilado 1")
+    enter_passengers(page, "Adult 1", "Senior 1")
     expect(page.get_by_role("button", name="Pay by card")).to_be_visible()

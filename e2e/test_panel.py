@@ -15,7 +15,8 @@ from emulators.octo_testing import OctoPanel
 
 pytestmark = pytest.mark.e2e
 
-PENGUINS = "Pingüinera de Isla Martillo"
+PANEL_PENGUINS = "Pingüinera de Isla Martillo"  # the panel's product
+PENGUINS = "Martillo Island penguin colony"  # our activity, read in English
 PANEL_WAIT_SECONDS = 15
 
 
@@ -74,14 +75,17 @@ def test_staff_connect_the_panel_map_a_product_and_see_its_desk_bookings_and_our
     result = page.get_by_test_id("test-result")
     expect(result).to_contain_text("Connected to Patagonia Demo Tours.")
     expect(result).to_contain_text("The panel sells 3 products:")
-    expect(result.get_by_role("listitem").filter(has_text=PENGUINS)).to_contain_text("not mapped")
+    expect(result.get_by_role("listitem").filter(has_text=PANEL_PENGUINS)).to_contain_text(
+        "not mapped"
+    )
 
-    # A product left unmapped is mapped to our activity of the same name, suggested first.
+    # A product left unmapped is mapped to our activity of the same name (in Spanish),
+    # suggested first.
     result.get_by_role("link", name="Map the panel's products").click()
-    card = page.get_by_test_id("unmapped-product").filter(has_text=PENGUINS)
+    card = page.get_by_test_id("unmapped-product").filter(has_text=PANEL_PENGUINS)
     card.get_by_label("Sell it as").select_option(label=PENGUINS)
     card.get_by_role("button", name="Map", exact=True).click()
-    expect(page.get_by_text(f"{PENGUINS} is sold as {PENGUINS}")).to_be_visible()
+    expect(page.get_by_text(f"{PANEL_PENGUINS} is sold as {PENGUINS}")).to_be_visible()
     expect(page.get_by_test_id("unmapped-product")).to_have_count(0)
 
     # Its departures and desk bookings are pulled at once: the agency's booking at the panel

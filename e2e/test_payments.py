@@ -25,11 +25,11 @@ def hold_two_adults(page: Page, url: str, email: str) -> str:
     entered: the page offers the ways to pay. Returns the reservation's code."""
     page.goto(url)
     departure_at(page, "10:00").get_by_role("link", name="Book").click()
-    page.get_by_label("Adulto").fill("2")
+    page.get_by_label("Adult").fill("2")
     fill_contact(page, "Bruno Pagador", email)
     page.get_by_role("button", name="Hold my seats").click()
     expect(page).to_have_url(RESERVATION_PAGE)
-    enter_passengers(page, "Adulto 1", "Adulto 2")
+    enter_passengers(page, "Adult 1", "Adult 2")
     return page.url.rstrip("/").rsplit("/", 1)[1]
 
 

@@ -132,6 +132,7 @@ SHARED_APPS = [
     "django_htmx",
     "template_partials",
     "huey.contrib.djhuey",
+    "modeltrans",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -286,6 +287,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", _("Spanish")), ("pt-br", _("Portuguese (Brazil)")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The operator's own content (activities, rates) in every language above, kept in one JSONB
+# column per row (django-modeltrans): a language added to LANGUAGES needs no migration. The
+# plain columns hold LANGUAGE_CODE's text; a missing translation falls back to the operator's
+# own language first (booking.models.OperatorLanguage), then along this chain.
+MODELTRANS_AVAILABLE_LANGUAGES = [code for code, _name in LANGUAGES]
+MODELTRANS_FALLBACK = {"default": tuple(MODELTRANS_AVAILABLE_LANGUAGES)}
+MODELTRANS_ADD_FIELD_HELP_TEXT = False
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

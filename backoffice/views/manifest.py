@@ -81,13 +81,13 @@ def _as_json(request: HttpRequest, slot: Slot, reservations, desk_bookings) -> J
 
     data = {
         "operator": request.tenant.schema_name,
-        "activity": {"slug": activity.slug, "name": activity.name},
+        "activity": {"slug": activity.slug, "name": activity.name_i18n},
         "passenger_data": activity.passenger_data,
         "departure": {
             "id": slot.pk,
             "starts_at": timezone.localtime(slot.starts_at).isoformat(),
             "time_zone": timezone.get_current_timezone_name(),
-            "meeting_point": activity.meeting_point,
+            "meeting_point": activity.meeting_point_i18n,
             "capacity": slot.capacity,
             "seats_taken": slot.taken + slot.taken_elsewhere,
         },

@@ -246,7 +246,7 @@ def _mapping_action(request: HttpRequest) -> None:
             messages.error(
                 request,
                 _("%(activity)s is already sold as the panel's %(product)s.")
-                % {"activity": activity.name, "product": taken},
+                % {"activity": activity.name_i18n, "product": taken},
             )
             return
         product_map(mapping_id=product.pk, activity_id=activity.pk, actor=who)
@@ -254,7 +254,7 @@ def _mapping_action(request: HttpRequest) -> None:
         messages.success(
             request,
             _("%(product)s is sold as %(activity)s; its departures and bookings are being pulled.")
-            % {"product": product, "activity": activity.name},
+            % {"product": product, "activity": activity.name_i18n},
         )
     elif "import" in request.POST:
         product = get_object_or_404(ProductMapping, pk=posted_id(request, "import"))
@@ -268,7 +268,7 @@ def _mapping_action(request: HttpRequest) -> None:
         messages.success(
             request,
             _("%(product)s imported as the new activity %(activity)s; check its prices.")
-            % {"product": product, "activity": activity.name},
+            % {"product": product, "activity": activity.name_i18n},
         )
     elif "unmap" in request.POST:
         product = get_object_or_404(ProductMapping, pk=posted_id(request, "unmap"))
@@ -288,7 +288,7 @@ def _mapping_action(request: HttpRequest) -> None:
             return
         messages.success(
             request,
-            _("%(unit)s is sold as %(rate)s.") % {"unit": unit.panel_name, "rate": rate.name}
+            _("%(unit)s is sold as %(rate)s.") % {"unit": unit.panel_name, "rate": rate.name_i18n}
             if rate
             else _("%(unit)s is not mapped to a rate.") % {"unit": unit.panel_name},
         )

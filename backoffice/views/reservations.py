@@ -245,7 +245,7 @@ def reservations_export(request: HttpRequest) -> HttpResponse:
             {
                 "code": r.code,
                 "status": r.status,
-                "activity": r.slot.activity.name,
+                "activity": r.slot.activity.name_i18n,
                 "departure": r.slot.starts_at.isoformat(),
                 "contact": {
                     "name": r.contact_name,

@@ -130,6 +130,11 @@ def _similarity(left: str, right: str) -> float:
     return difflib.SequenceMatcher(None, left.casefold(), right.casefold()).ratio()
 
 
+def _name_similarity(panel_name: str, row: Activity | Rate) -> float:
+    """How much a panel's name looks like ours, in whichever language ours is closest."""
+    return max((_similarity(panel_name, name) for name in row.texts("name").values()), default=0)
+
+
 def activity_suggestions(
     mapping: ProductMapping, limit: int = 3, candidates: list[Activity] | None = None
 ) -> list[Activity]:
@@ -138,7 +143,7 @@ def activity_suggestions(
     if candidates is None:
         candidates = list(Activity.objects.filter(panel_mapping__isnull=True))
     scored = sorted(
-        ((_similarity(mapping.panel_name, activity.name), activity) for activity in candidates),
+        ((_name_similarity(mapping.panel_name, activity), activity) for activity in candidates),
         key=lambda pair: -pair[0],
     )
     return [activity for score, activity in scored[:limit] if score >= SIMILAR_ENOUGH]
@@ -153,7 +158,7 @@ def rate_suggestion(unit: UnitMapping, rates: list[Rate]) -> Rate | None:
         if code and rate.code == code:
             return rate
     scored = sorted(
-        ((_similarity(unit.panel_name, rate.name), rate) for rate in free), key=lambda p: -p[0]
+        ((_name_similarity(unit.panel_name, rate), rate) for rate in free), key=lambda p: -p[0]
     )
     return scored[0][1] if scored and scored[0][0] >= SIMILAR_ENOUGH else None
 

@@ -156,7 +156,7 @@ class MercadoPagoProvider:
         if intent.method == Method.PIX:
             return {
                 "transaction_amount": amount,
-                "description": reservation.slot.activity.name,
+                "description": reservation.activity_name(),
                 "payment_method_id": "pix",
                 "payer": {"email": reservation.contact_email},
                 "external_reference": external_reference(intent),
@@ -167,7 +167,7 @@ class MercadoPagoProvider:
             "items": [
                 {
                     "id": reservation.code,
-                    "title": reservation.slot.activity.name,
+                    "title": reservation.activity_name(),
                     "quantity": 1,
                     "unit_price": amount,
                     "currency_id": intent.currency,

@@ -110,7 +110,7 @@ class StripeProvider:
                     "price_data": {
                         "currency": intent.currency.lower(),
                         "unit_amount": intent.amount,
-                        "product_data": {"name": reservation.slot.activity.name},
+                        "product_data": {"name": reservation.activity_name()},
                     },
                 }
             ],

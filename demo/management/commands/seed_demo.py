@@ -1,6 +1,8 @@
 """The demo operator of `make demo` and the browser tests: three activities with rates,
-departures for the next 60 days and photos (drawn by demo.pictures, kept in moto's S3). Safe to
-run again: it only adds what is missing."""
+departures for the next 60 days and photos (drawn by demo.pictures, kept in moto's S3), their
+texts in Spanish, Portuguese and English (each operator shows them in the traveller's language,
+else its own). Safe to run again: it only adds what is missing, and brings the activities'
+texts up to date."""
 
 from datetime import time, timedelta
 
@@ -19,6 +21,8 @@ from tenants.services import membership_grant, operator_create
 DEMO_DOMAIN = "demo.localhost"
 EVERY_DAY = {0, 1, 2, 3, 4, 5, 6}
 SEED = Actor.system("demo seed")
+ADULT = {"es": "Adulto", "pt-br": "Adulto", "en": "Adult"}
+CHILD_3_11 = {"es": "Menor (3 a 11 años)", "pt-br": "Criança (3 a 11 anos)", "en": "Child (3-11)"}
 
 
 def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
@@ -30,20 +34,48 @@ def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
     beagle = activity_upsert(
         actor=SEED,
         slug="beagle-channel",
-        name="Navegación por el Canal Beagle",
-        summary="Faro Les Eclaireurs, Isla de los Lobos e Isla de Pájaros en catamarán.",
-        description=(
-            "Zarpamos del muelle turístico de Ushuaia hacia el faro Les Eclaireurs, pasando por "
-            "la Isla de los Lobos y la Isla de Pájaros. Catamarán con cabina calefaccionada.\n"
-            "Llegá 30 minutos antes de la salida."
-        ),
+        name={
+            "es": "Navegación por el Canal Beagle",
+            "pt-br": "Navegação pelo Canal de Beagle",
+            "en": "Beagle Channel boat trip",
+        },
+        summary={
+            "es": "Faro Les Eclaireurs, Isla de los Lobos e Isla de Pájaros en catamarán.",
+            "pt-br": "Farol Les Eclaireurs, Ilha dos Lobos e Ilha dos Pássaros de catamarã.",
+            "en": "Les Eclaireurs lighthouse, Sea Lion Island and Bird Island by catamaran.",
+        },
+        description={
+            "es": (
+                "Zarpamos del muelle turístico de Ushuaia hacia el faro Les Eclaireurs, pasando "
+                "por la Isla de los Lobos y la Isla de Pájaros. Catamarán con cabina "
+                "calefaccionada.\nLlegá 30 minutos antes de la salida."
+            ),
+            "pt-br": (
+                "Saímos do píer turístico de Ushuaia rumo ao farol Les Eclaireurs, passando pela "
+                "Ilha dos Lobos e pela Ilha dos Pássaros. Catamarã com cabine aquecida.\n"
+                "Chegue 30 minutos antes da saída."
+            ),
+            "en": (
+                "We sail from Ushuaia's tourist pier to Les Eclaireurs lighthouse, past Sea Lion "
+                "Island and Bird Island. Catamaran with a heated cabin.\n"
+                "Please arrive 30 minutes before departure."
+            ),
+        },
         duration=timedelta(hours=2, minutes=30),
-        meeting_point="Muelle Turístico de Ushuaia, Av. Maipú y Lasserre",
+        meeting_point={
+            "es": "Muelle Turístico de Ushuaia, Av. Maipú y Lasserre",
+            "pt-br": "Píer Turístico de Ushuaia, Av. Maipú esquina Lasserre",
+            "en": "Ushuaia Tourist Pier, Av. Maipú and Lasserre",
+        },
         currency=currency,
         rates=[
-            RateSpec("adult", "Adulto", price(8_500_000)),
-            RateSpec("child", "Menor (3 a 11 años)", price(4_250_000)),
-            RateSpec("senior", "Jubilado", price(6_800_000)),
+            RateSpec("adult", ADULT, price(8_500_000)),
+            RateSpec("child", CHILD_3_11, price(4_250_000)),
+            RateSpec(
+                "senior",
+                {"es": "Jubilado", "pt-br": "Aposentado", "en": "Senior"},
+                price(6_800_000),
+            ),
         ],
         position=1,
         # A boat in Argentina sails with the coast guard's list of who is on board.
@@ -52,30 +84,71 @@ def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
     glacier = activity_upsert(
         actor=SEED,
         slug="glaciar-martial",
-        name="Trekking al Glaciar Martial",
-        summary="Caminata guiada de dificultad media con vistas a la bahía de Ushuaia.",
-        description="Grupo reducido con guía de montaña. Incluye bastones y snack de altura.",
+        name={
+            "es": "Trekking al Glaciar Martial",
+            "pt-br": "Trekking à Geleira Martial",
+            "en": "Martial Glacier trek",
+        },
+        summary={
+            "es": "Caminata guiada de dificultad media con vistas a la bahía de Ushuaia.",
+            "pt-br": "Caminhada guiada de dificuldade média com vista para a baía de Ushuaia.",
+            "en": "A guided hike of medium difficulty with views over Ushuaia bay.",
+        },
+        description={
+            "es": "Grupo reducido con guía de montaña. Incluye bastones y snack de altura.",
+            "pt-br": "Grupo reduzido com guia de montanha. Inclui bastões e lanche de trilha.",
+            "en": "Small group with a mountain guide. Poles and a trail snack included.",
+        },
         duration=timedelta(hours=5),
-        meeting_point="Base del Glaciar Martial, Camino Luis Martial km 7",
+        meeting_point={
+            "es": "Base del Glaciar Martial, Camino Luis Martial km 7",
+            "pt-br": "Base da Geleira Martial, Camino Luis Martial km 7",
+            "en": "Martial Glacier base, Camino Luis Martial km 7",
+        },
         currency=currency,
         rates=[
-            RateSpec("adult", "Adulto", price(6_000_000), min_per_booking=1, max_per_booking=8),
-            RateSpec("child", "Menor (8 a 11 años)", price(3_000_000), max_per_booking=4),
+            RateSpec("adult", ADULT, price(6_000_000), min_per_booking=1, max_per_booking=8),
+            RateSpec(
+                "child",
+                {
+                    "es": "Menor (8 a 11 años)",
+                    "pt-br": "Criança (8 a 11 anos)",
+                    "en": "Child (8-11)",
+                },
+                price(3_000_000),
+                max_per_booking=4,
+            ),
         ],
         position=2,
     )
     penguins = activity_upsert(
         actor=SEED,
         slug="pinguinera",
-        name="Pingüinera de Isla Martillo",
-        summary="Navegación y caminata entre pingüinos de Magallanes y papúa.",
-        description="Salida en bus hasta Estancia Harberton y navegación a Isla Martillo.",
+        name={
+            "es": "Pingüinera de Isla Martillo",
+            "pt-br": "Pinguinera da Ilha Martillo",
+            "en": "Martillo Island penguin colony",
+        },
+        summary={
+            "es": "Navegación y caminata entre pingüinos de Magallanes y papúa.",
+            "pt-br": "Navegação e caminhada entre pinguins-de-magalhães e pinguins-gentoo.",
+            "en": "A boat trip and a walk among Magellanic and gentoo penguins.",
+        },
+        description={
+            "es": "Salida en bus hasta Estancia Harberton y navegación a Isla Martillo.",
+            "pt-br": "Saída de ônibus até a Estancia Harberton e navegação até a Ilha Martillo.",
+            "en": "By bus to Estancia Harberton, then by boat to Martillo Island.",
+        },
         duration=timedelta(hours=7),
-        meeting_point="Oficina central, San Martín 1234, Ushuaia",
+        meeting_point={
+            "es": "Oficina central, San Martín 1234, Ushuaia",
+            "pt-br": "Escritório central, San Martín 1234, Ushuaia",
+            "en": "Main office, San Martín 1234, Ushuaia",
+        },
         currency=currency,
         rates=[
-            RateSpec("adult", "Adulto", price(14_000_000)),
-            RateSpec("child", "Menor (3 a 11 años)", price(7_000_000)),
+            RateSpec("adult", ADULT, price(14_000_000)),
+            RateSpec("child", CHILD_3_11, price(7_000_000)),
         ],
         booking_cutoff=timedelta(hours=12),
         position=3,
