@@ -4,10 +4,10 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.prices import PriceField
 from booking.days import validate_day
 from booking.images import MAX_UPLOAD_BYTES, ImageRefused, prepare_photo
 from booking.models import Activity, ActivityPhoto, Reservation
-from booking.money import MAX_AMOUNT, exponent, to_major
 from panel_sync.models import DEFAULT_SYNC_WINDOW_DAYS
 
 WEEKDAYS = [
@@ -67,21 +67,15 @@ class CapacityForm(forms.Form):
 
 
 class RateForm(forms.Form):
-    """A rate's price, in the major units of its currency (with as many decimals as the
-    currency has) and no more than an amount column holds, and its limits per booking."""
+    """A rate's price, typed as the staff member's language writes numbers (PriceField: in
+    the currency's major units, cleaned to minor units), and its limits per booking."""
 
-    amount = forms.DecimalField(label=_("Price"), min_value=0)
     min_per_booking = forms.IntegerField(label=_("Min per booking"), min_value=0, max_value=100)
     max_per_booking = forms.IntegerField(label=_("Max per booking"), min_value=1, max_value=100)
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["amount"] = forms.DecimalField(
-            label=_("Price"),
-            min_value=0,
-            max_value=to_major(MAX_AMOUNT, currency),
-            decimal_places=exponent(currency),
-        )
+        self.fields = {"amount": PriceField(currency=currency, label=_("Price"))} | self.fields
 
     def clean(self):
         cleaned = super().clean()

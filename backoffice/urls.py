@@ -1,6 +1,7 @@
 from django.urls import path
 
 from backoffice.views import (
+    activity_editor,
     catalogue,
     dashboard,
     departures,
@@ -27,6 +28,8 @@ urlpatterns = [
         name="manifest-json",
     ),
     path("activities/", catalogue.activity_list, name="activities"),
+    path("activities/new/", activity_editor.activity_create, name="activity-create"),
+    path("activities/<int:activity_id>/", activity_editor.activity_edit, name="activity"),
     path("activities/<int:activity_id>/photos/", photos.activity_photos, name="activity-photos"),
     path("reservations/", reservations.reservation_list, name="reservations"),
     path("reservations/export/", reservations.reservations_export, name="export"),

@@ -26,6 +26,10 @@ def new_reservation_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
 
 
+# The activity's texts written per language (the operator's own content).
+ACTIVITY_TEXTS = ("name", "summary", "description", "meeting_point")
+
+
 class ActivityQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
@@ -55,7 +59,9 @@ class Activity(TranslatedContent):
     booking_cutoff = models.DurationField(
         default=timedelta(hours=2), help_text=_("Online booking closes this long before departure.")
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(
+        default=True, help_text=_("Off: archived, hidden from travellers.")
+    )
     position = models.PositiveSmallIntegerField(default=0)
     passenger_data = models.CharField(
         _("passenger data"),
@@ -64,6 +70,15 @@ class Activity(TranslatedContent):
         default=PassengerData.NONE,
         help_text=_("What travellers enter for each passenger after holding their seats."),
     )
+    hold_minutes = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("How long seats stay held while the traveller pays; empty: the operator's."),
+    )
+    # The cancellation policy: free until this many hours before departure (None: never
+    # free), then this share of the price back.
+    free_cancellation_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    late_refund_percent = models.PositiveSmallIntegerField(default=0)
     language = models.CharField(
         max_length=8,
         default=settings.LANGUAGE_CODE,
@@ -71,16 +86,18 @@ class Activity(TranslatedContent):
             "The operator's language when written: a missing translation falls back to it."
         ),
     )
-    i18n = TranslationField(
-        fields=("name", "summary", "description", "meeting_point"),
-        fallback_language_field="language",
-    )
+    i18n = TranslationField(fields=ACTIVITY_TEXTS, fallback_language_field="language")
 
     objects = ActivityQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]
         verbose_name_plural = "activities"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(late_refund_percent__lte=100), name="activity_refund_percent_lte_100"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name_i18n
@@ -96,6 +113,29 @@ class Activity(TranslatedContent):
     @property
     def asks_for_birth_date(self) -> bool:
         return self.passenger_data == PassengerData.DOCUMENT_BIRTH
+
+    def cancellation_policy(self) -> str:
+        """The policy in the active language, as travellers read it before paying."""
+        if self.free_cancellation_hours is None:
+            if self.late_refund_percent:
+                return _("Cancellation: %(percent)d%% refund.") % {
+                    "percent": self.late_refund_percent
+                }
+            return _("No refund on cancellation.")
+        free = _("Free cancellation until %(hours)d hours before departure;") % {
+            "hours": self.free_cancellation_hours
+        }
+        if self.late_refund_percent:
+            later = _("after that, %(percent)d%% refund.") % {"percent": self.late_refund_percent}
+        else:
+            later = _("after that, no refund.")
+        return f"{free} {later}"
+
+
+class RateQuerySet(models.QuerySet):
+    def on_sale(self):
+        """Rates travellers can book: not archived."""
+        return self.filter(is_archived=False)
 
 
 class ActivityPhoto(models.Model):
@@ -143,9 +183,14 @@ class Rate(TranslatedContent):
     min_per_booking = models.PositiveSmallIntegerField(default=0)
     max_per_booking = models.PositiveSmallIntegerField(default=20)
     position = models.PositiveSmallIntegerField(default=0)
+    is_archived = models.BooleanField(
+        default=False, help_text=_("Booked before, no longer sold: kept for its bookings.")
+    )
     # The activity's language, kept on the row so that reading a rate's name needs no join.
     language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
     i18n = TranslationField(fields=("name",), fallback_language_field="language")
+
+    objects = RateQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]

@@ -28,6 +28,7 @@ from booking.errors import (
 from booking.events import Change, tell_reservation_changed
 from booking.extensions import sale_refusal
 from booking.models import (
+    Activity,
     IdempotencyKey,
     Rate,
     Reservation,
@@ -97,8 +98,9 @@ def _passenger_limit_message(rate: Rate) -> str:
     }
 
 
-def _hold_minutes() -> int:
-    return getattr(connection.tenant, "hold_minutes", DEFAULT_HOLD_MINUTES)
+def _hold_minutes(activity: Activity) -> int:
+    """The activity's own hold time, else the operator's."""
+    return activity.hold_minutes or getattr(connection.tenant, "hold_minutes", DEFAULT_HOLD_MINUTES)
 
 
 def reservation_hold(
@@ -130,7 +132,8 @@ def reservation_hold(
         logger.info("departure %s held back from sale: %s", slot_id, reason)
         raise SalesPaused()
     seats = sum(line.quantity for line in lines)
-    hold_expires_at = now + timedelta(minutes=_hold_minutes())
+    # The lines' rates come from the departure's activity (already at hand: no query).
+    hold_expires_at = now + timedelta(minutes=_hold_minutes(lines[0].rate.activity))
     code = new_reservation_code()
     with translation.override(language):  # the lines' labels read as the traveller reads
         labels = [line.rate.name_i18n for line in lines]

@@ -28,7 +28,7 @@ def _partial(template: str, request: HttpRequest, fragment: str) -> str:
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:
-    cheapest = Rate.objects.filter(activity=OuterRef("pk")).order_by("amount")
+    cheapest = Rate.objects.on_sale().filter(activity=OuterRef("pk")).order_by("amount")
     covers = Prefetch("photos", ActivityPhoto.objects.filter(position=0), to_attr="covers")
     activities = (
         Activity.objects.active()
@@ -49,7 +49,10 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 def activity_detail(request: HttpRequest, slug: str) -> HttpResponse:
     activity = get_object_or_404(
-        Activity.objects.active().prefetch_related("rates", "photos"), slug=slug
+        Activity.objects.active().prefetch_related(
+            Prefetch("rates", queryset=Rate.objects.on_sale(), to_attr="rates_on_sale"), "photos"
+        ),
+        slug=slug,
     )
     today = timezone.localdate()
     this_month = today.replace(day=1)
@@ -89,7 +92,7 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
     """Passenger counts, contact details and the hold. A POST with `quote` only prices the
     counts (the live total); a POST with `hold` takes the seats."""
     slot = _bookable_slot(slot_id)
-    rates = list(slot.activity.rates.all())
+    rates = list(slot.activity.rates.on_sale())
     scope = client_scope(request)
     template = "booking/book.html"
 

@@ -430,6 +430,7 @@ def world(alpha, operator_secrets, settings) -> World:
         "code": [held.code, paid.code],
         "slug": [boat.slug, hike.slug],
         "provider": ["stripe", "mercadopago"],
+        "activity_id": [str(boat.pk), str(hike.pk)],
     }
     every_id = [
         str(pk)
@@ -446,6 +447,17 @@ def world(alpha, operator_secrets, settings) -> World:
         }
     ]
     realistic = [*every_id, *ids["code"], *ids["slug"], *ids["provider"], today.isoformat()]
+    activity_form = [
+        ("name_es", "Kayak"),
+        ("name_en", "Kayak trip"),
+        ("meeting_point_es", "Muelle"),
+        ("duration_minutes", "90"),
+        ("booking_cutoff_minutes", "60"),
+        ("hold_minutes", "20"),
+        ("free_cancellation_hours", "24"),
+        ("late_refund_percent", "50"),
+        ("passenger_data", "name"),
+    ]
     bodies = {
         "booking:book": [[(k, str(v)) for k, v in book_data(upcoming, key=FRESH).items()]],
         "booking:reservation": [[("cancel", "1")]],
@@ -470,6 +482,29 @@ def world(alpha, operator_secrets, settings) -> World:
                 (f"{prefix}-min_per_booking", "0"),
                 (f"{prefix}-max_per_booking", "5"),
             ]
+        ],
+        "backoffice:activity-create": [activity_form],
+        "backoffice:activity": [
+            [*activity_form, ("save", "1")],
+            [("archive", "1")],
+            [("restore", "1")],
+            [
+                ("add_rate", "1"),
+                ("new-name_es", "Niño"),
+                ("new-amount", "1.500,50"),
+                ("new-min_per_booking", "0"),
+                ("new-max_per_booking", "4"),
+            ],
+            [
+                ("save_rate", str(rate.pk)),
+                (f"{prefix}-name_es", "Adulto"),
+                (f"{prefix}-amount", "100.00"),
+                (f"{prefix}-min_per_booking", "0"),
+                (f"{prefix}-max_per_booking", "5"),
+            ],
+            [("rate_down", str(rate.pk))],
+            [("remove_rate", str(rate.pk))],
+            [("restore_rate", str(rate.pk))],
         ],
         "backoffice:reservation": [
             [("resend", "1")],

@@ -9,7 +9,6 @@ from backoffice.common import actor, after_action, posted_id
 from backoffice.forms import RateForm
 from booking.catalogue import rate_set_price
 from booking.models import Activity, Rate
-from booking.money import to_major, to_minor
 from tenants.models import Role
 from tenants.permissions import membership_require, staff_required
 
@@ -25,7 +24,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             rate_set_price(
                 rate_id=rate.pk,
-                amount=to_minor(form.cleaned_data["amount"], rate.currency),
+                amount=form.cleaned_data["amount"],
                 min_per_booking=form.cleaned_data["min_per_booking"],
                 max_per_booking=form.cleaned_data["max_per_booking"],
                 actor=actor(request),
@@ -45,7 +44,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
                         prefix=f"rate{rate.pk}",
                         currency=rate.currency,
                         initial={
-                            "amount": to_major(rate.amount, rate.currency),
+                            "amount": rate.amount,
                             "min_per_booking": rate.min_per_booking,
                             "max_per_booking": rate.max_per_booking,
                         },

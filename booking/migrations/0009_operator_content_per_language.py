@@ -24,7 +24,7 @@ def written_in_the_operators_language(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0007_passengers'),
+        ('booking', '0008_activity_photo'),
     ]
 
     operations = [

@@ -166,7 +166,7 @@ def test_a_price_beyond_what_an_amount_holds_is_refused(staff, make_slot, amount
         },
     )
     assert response.status_code == 400
-    assert "Ensure this value is less than or equal to 21474836.47." in response.content.decode()
+    assert "At most 21,474,836.47." in response.content.decode()
     rate.refresh_from_db()
     assert rate.amount == 10_000_00
 

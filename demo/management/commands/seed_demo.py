@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from booking.catalogue import RateSpec, activity_upsert, slots_create_recurring
-from booking.models import PassengerData
+from booking.models import Activity, PassengerData
 from demo.gallery import demo_galleries_seed, photo_bucket_ensure
 from emulators.oidc import DEMO_STAFF
 from tenants.actors import Actor
@@ -154,6 +154,12 @@ def demo_catalogue(currency: str, price_divisor: int = 1) -> None:
         position=3,
         passenger_data=PassengerData.DOCUMENT_BIRTH,
     )
+    # Cancellation policies, set once (staff change them in the backoffice afterwards): the
+    # boat trips free until 24 hours before, then half back; the trek free until 48 hours.
+    for activity, hours, percent in [(beagle, 24, 50), (glacier, 48, 0), (penguins, 24, 50)]:
+        Activity.objects.filter(pk=activity.pk, free_cancellation_hours__isnull=True).update(
+            free_cancellation_hours=hours, late_refund_percent=percent
+        )
     today = timezone.localdate()
     last = today + timedelta(days=60)
     slots_create_recurring(
