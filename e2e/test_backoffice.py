@@ -39,7 +39,7 @@ def test_staff_create_departures_find_a_paid_booking_and_cancel_another(
     sign_in(page, "demo-manager")
 
     # A week of new departures, far enough out to be new.
-    page.get_by_role("link", name="Departures").click()
+    page.get_by_role("link", name="Departures", exact=True).click()
     page.get_by_role("link", name="Create recurring departures").click()
     first = operator_today + timedelta(days=70)
     page.get_by_label("Activity").select_option(label="Martial Glacier trek")

@@ -12,7 +12,7 @@ from e2e.test_backoffice import sign_in
 
 pytestmark = pytest.mark.e2e
 
-GLACIER = "Trekking al Glaciar Martial"
+GLACIER = "Martial Glacier trek"  # the demo's English text
 ALT = "A red sun over a blue lake (uploaded by the browser test)"
 
 
