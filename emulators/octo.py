@@ -59,7 +59,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from urllib.parse import urlsplit
 
 from emulators.common import random_id, utc_iso
@@ -119,6 +119,9 @@ class OctoEmulator(OctoControl, App):
         self.state_file = state_file
         self.exchanges: deque = deque(maxlen=MAX_EXCHANGES)
         self._sequence = 0
+        # API requests received and not answered yet, by "METHOD /path" under the API's base
+        # ("POST /bookings"), for GET /_emulator/health.
+        self.serving: Counter = Counter()
         if state_file and os.path.exists(state_file):
             with open(state_file, "rb") as stored:  # written by this emulator only
                 self.state = pickle.load(stored)
@@ -156,6 +159,16 @@ class OctoEmulator(OctoControl, App):
                 with self.lock:
                     self._save()
             return response
+        key = f"{request.method} {request.path.rstrip('/').removeprefix(BASE)}"
+        with self.lock:
+            self.serving[key] += 1
+        try:
+            return self._handle_api(request)
+        finally:
+            with self.lock:
+                self.serving[key] -= 1
+
+    def _handle_api(self, request: Request) -> Response:
         request.path = request.path.rstrip("/")  # `/products/` and `/products` alike
         behaviour = self.dispatcher.behaviour
         if behaviour["slow_seconds"]:  # outside the lock: a slow panel still serves others
@@ -176,6 +189,11 @@ class OctoEmulator(OctoControl, App):
             if request.method != "GET" and not failing:
                 self._save()
         return response
+
+    def control_health(self, request: Request) -> Response:
+        with self.lock:
+            serving = {key: count for key, count in self.serving.items() if count}
+        return Response.json({"ok": True, "provider": self.name, "serving": serving})
 
     def record(self, request: Request, response: Response | None, fault: str | None) -> None:
         self._sequence += 1

@@ -238,6 +238,10 @@ class OctoPanel:
             sold_out=False,
         )
 
+    def serving(self) -> dict[str, int]:
+        """API requests the panel has received and not answered yet, by "METHOD /path"."""
+        return self.control("/health")["serving"]
+
     def advance_clock(self, seconds: float) -> dict:
         """Move the panel's clock forward (holds expire on it)."""
         return self.control("/clock", {"advance_seconds": seconds})
