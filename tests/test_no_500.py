@@ -474,7 +474,11 @@ def world(alpha, operator_secrets, settings) -> World:
                 ("capacity", "8"),
             ]
         ],
-        "backoffice:departure": [[("capacity", "12")], [("close", "1")], [("reopen", "1")]],
+        "backoffice:departure": [
+            [("capacity", "12"), ("set_capacity", "1")],
+            [("close", "1")],
+            [("reopen", "1")],
+        ],
         "backoffice:activities": [
             [
                 ("rate", str(rate.pk)),

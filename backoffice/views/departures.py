@@ -4,6 +4,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -103,7 +104,9 @@ def departure_detail(request: HttpRequest, slot_id: int) -> HttpResponse:
     if request.method == "POST":
         membership_require(request.user, request.tenant, Role.MANAGER)
         try:
-            if "capacity" in request.POST:
+            # Told apart by the button pressed, whose name is never a field's: a button named
+            # `capacity` would post `capacity=25&capacity=1`, and the view would read the 1.
+            if "set_capacity" in request.POST:
                 form = CapacityForm(request.POST)
                 if form.is_valid():
                     slot_set_capacity(
@@ -121,6 +124,8 @@ def departure_detail(request: HttpRequest, slot_id: int) -> HttpResponse:
                     actor=actor(request),
                 )
                 return after_action(request, request.path)
+            else:
+                raise BadRequest("no known action was posted")
         except BookingError as exc:
             form.add_error("capacity", exc.message)
             status = 409

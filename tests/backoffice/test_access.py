@@ -67,7 +67,7 @@ def actions(world) -> list[tuple[str, dict, str]]:
     slot, code, rate = world["slot"].pk, world["reservation"].code, world["rate"]
     return [
         ("/backoffice/departures/new/", {}, Role.MANAGER),
-        (f"/backoffice/departures/{slot}/", {"capacity": "12"}, Role.MANAGER),
+        (f"/backoffice/departures/{slot}/", {"capacity": "12", "set_capacity": "1"}, Role.MANAGER),
         (f"/backoffice/departures/{slot}/", {"close": "1"}, Role.MANAGER),
         (
             "/backoffice/activities/",
