@@ -3,8 +3,10 @@
 from django.db import models
 from django.utils import timezone
 
+from audit.kinds import AUDIT_ACTIONS, RecordedEntry
 
-class AuditEntry(models.Model):
+
+class AuditEntry(RecordedEntry, models.Model):
     """A staff action on the catalogue, departures or team: who, when, what. (Actions on a
     reservation are in its own timeline.)"""
 
@@ -13,6 +15,8 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=64)
     target = models.CharField(max_length=200)
     data = models.JSONField(default=dict, blank=True)
+
+    kinds = AUDIT_ACTIONS
 
     class Meta:
         db_table = "audit_entry"

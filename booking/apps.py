@@ -7,3 +7,6 @@ class BookingConfig(AppConfig):
 
     def ready(self) -> None:
         from booking import emails  # noqa: F401  (registers its outbox consumers)
+        from booking.records import register_kinds
+
+        register_kinds()

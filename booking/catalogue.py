@@ -13,6 +13,7 @@ from audit.services import audit_record
 from booking.content import Texts, as_texts, operator_language
 from booking.errors import BookingError
 from booking.models import Activity, PassengerData, Rate, Slot
+from booking.records import CatalogueAction
 from tenants.actors import STAFF, SYSTEM, Actor, actor_require
 from tenants.models import Role
 
@@ -102,7 +103,7 @@ def slots_create_recurring(
         created = activity.slots.count() - before
         audit_record(
             actor=str(actor),
-            action="departures_created",
+            action=CatalogueAction.DEPARTURES_CREATED,
             target=str(activity),
             data={
                 "first_day": first_day.isoformat(),
@@ -124,6 +125,12 @@ class CapacityBelowTaken(BookingError):
         )
 
 
+def _departure(slot: Slot) -> dict:
+    """A departure as the audit log records it: its id, and its time for the staff to read
+    in the operator's time zone."""
+    return {"slot": slot.pk, "starts_at": slot.starts_at.isoformat()}
+
+
 def slot_set_capacity(*, slot_id: int, capacity: int, actor: Actor) -> Slot:
     """Change a departure's capacity, never below the seats taken (on every channel).
 
@@ -139,9 +146,9 @@ def slot_set_capacity(*, slot_id: int, capacity: int, actor: Actor) -> Slot:
         slot.save(update_fields=["capacity"])
         audit_record(
             actor=str(actor),
-            action="capacity_changed",
-            target=str(slot),
-            data={"slot": slot.pk, "from": before, "to": capacity},
+            action=CatalogueAction.CAPACITY_CHANGED,
+            target=str(slot.activity),
+            data={**_departure(slot), "from": before, "to": capacity},
         )
     return slot
 
@@ -158,9 +165,9 @@ def slot_set_open(*, slot_id: int, is_open: bool, actor: Actor) -> Slot:
         slot.save(update_fields=["is_open"])
         audit_record(
             actor=str(actor),
-            action="opened" if is_open else "closed",
-            target=str(slot),
-            data={"slot": slot.pk},
+            action=CatalogueAction.OPENED if is_open else CatalogueAction.CLOSED,
+            target=str(slot.activity),
+            data=_departure(slot),
         )
     return slot
 
@@ -186,10 +193,11 @@ def rate_set_price(
         rate.save(update_fields=["amount", "min_per_booking", "max_per_booking"])
         audit_record(
             actor=str(actor),
-            action="price_changed",
+            action=CatalogueAction.PRICE_CHANGED,
             target=str(rate),
             data={
                 "rate": rate.pk,
+                "currency": rate.currency,
                 "from": before,
                 "to": {"amount": amount, "min": min_per_booking, "max": max_per_booking},
             },
@@ -216,9 +224,9 @@ def slot_ensure(
         if created:
             audit_record(
                 actor=str(actor),
-                action="departure_created",
-                target=str(slot),
-                data={"slot": slot.pk, "capacity": capacity, "is_open": is_open},
+                action=CatalogueAction.DEPARTURE_CREATED,
+                target=str(slot.activity),
+                data={**_departure(slot), "capacity": capacity, "is_open": is_open},
             )
     return slot, created
 
@@ -237,8 +245,13 @@ def rate_apply_channel_price(*, rate_id: int, amount: int, actor: Actor) -> Rate
             rate.save(update_fields=["amount"])
             audit_record(
                 actor=str(actor),
-                action="price_changed",
+                action=CatalogueAction.PRICE_CHANGED,
                 target=str(rate),
-                data={"rate": rate.pk, "from": {"amount": before}, "to": {"amount": amount}},
+                data={
+                    "rate": rate.pk,
+                    "currency": rate.currency,
+                    "from": {"amount": before},
+                    "to": {"amount": amount},
+                },
             )
     return rate

@@ -7,6 +7,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from booking.models import Reservation, ReservationEvent
+from booking.records import BookingActor
 from outbox.delivery import consumer
 from outbox.models import OutboxMessage
 from tenants.models import Domain, Operator
@@ -23,7 +24,9 @@ def send_reservation_confirmation(message: OutboxMessage) -> None:
         .prefetch_related("lines")
         .get(pk=message.payload["reservation_id"])
     )
-    if reservation.events.filter(kind="email_sent", data__outbox_message=message.pk).exists():
+    if reservation.events.filter(
+        kind=ReservationEvent.Kind.EMAIL_SENT, data__outbox_message=message.pk
+    ).exists():
         return
     operator = Operator.objects.get(schema_name=connection.schema_name)
     domain = Domain.objects.filter(tenant=operator, is_primary=True).first()
@@ -50,8 +53,8 @@ def send_reservation_confirmation(message: OutboxMessage) -> None:
     email.send()
     ReservationEvent.objects.create(
         reservation=reservation,
-        kind="email_sent",
-        actor="system",
+        kind=ReservationEvent.Kind.EMAIL_SENT,
+        actor=BookingActor.SYSTEM,
         note=subject,
         data={
             "to": reservation.contact_email,

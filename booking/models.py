@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from modeltrans.fields import TranslationField
 
+from audit.kinds import TIMELINE_KINDS, RecordedEntry
 from booking.content import TranslatedContent
 from booking.days import local_day_bounds
 from tenants.actors import ACTOR_MAX_LENGTH
@@ -469,13 +470,22 @@ class Passenger(models.Model):
         return self.full_name
 
 
-class ReservationEvent(models.Model):
+class ReservationEvent(RecordedEntry, models.Model):
     """The reservation's timeline: what happened, when, and who did it."""
 
     class Kind(models.TextChoices):
+        """What booking writes in the timeline (payments and panel sync register theirs:
+        audit.kinds.TIMELINE_KINDS)."""
+
         HELD = "held", _("Seats held")
         EXPIRED = "expired", _("Hold expired, seats released")
         CANCELLED = "cancelled", _("Cancelled, seats released")
+        PAID = "paid", _("Paid")
+        PAID_WITHOUT_SEATS = "paid_without_seats", _("Paid, but the seats were gone")
+        SEATS_RETAKEN = "seats_retaken", _("Seats taken again for a late payment")
+        REFUNDED = "refunded", _("Refunded in full, seats released")
+        CONFIRMATION_RESENT = "confirmation_resent", _("Confirmation to be sent again")
+        EMAIL_SENT = "email_sent", _("E-mail sent")
         PASSENGERS_SAVED = "passengers_saved", _("Passenger details saved")
         SOLD_ELSEWHERE = "sold_elsewhere", _("Released: the seats were sold on another channel")
 
@@ -485,6 +495,8 @@ class ReservationEvent(models.Model):
     actor = models.CharField(max_length=ACTOR_MAX_LENGTH)
     note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+
+    kinds = TIMELINE_KINDS
 
     class Meta:
         ordering = ["at", "id"]

@@ -395,7 +395,7 @@ def reservation_confirm_payment(
                 ReservationEvent.objects.create(
                     reservation=reservation,
                     at=now,
-                    kind="paid_without_seats",
+                    kind=ReservationEvent.Kind.PAID_WITHOUT_SEATS,
                     actor=str(actor),
                     note=note,
                     data={"seats": seats, "seats_left": slot.seats_left},
@@ -406,7 +406,7 @@ def reservation_confirm_payment(
             ReservationEvent.objects.create(
                 reservation=reservation,
                 at=now,
-                kind="seats_retaken",
+                kind=ReservationEvent.Kind.SEATS_RETAKEN,
                 actor=str(actor),
                 data={"seats": seats, "was": reservation.status},
             )
@@ -414,7 +414,11 @@ def reservation_confirm_payment(
         reservation.hold_expires_at = None
         reservation.save(update_fields=["status", "hold_expires_at"])
         ReservationEvent.objects.create(
-            reservation=reservation, at=now, kind="paid", actor=str(actor), note=note
+            reservation=reservation,
+            at=now,
+            kind=ReservationEvent.Kind.PAID,
+            actor=str(actor),
+            note=note,
         )
         outbox_emit(topic=CONFIRMATION, payload={"reservation_id": reservation.pk})
         tell_reservation_changed(reservation, Change.PAID)
@@ -435,7 +439,7 @@ def reservation_refund(
         reservation_id=reservation_id,
         expected=Reservation.Status.PAID,
         status=Reservation.Status.REFUNDED,
-        kind="refunded",
+        kind=ReservationEvent.Kind.REFUNDED,
         actor=actor,
         note=note,
         now=now or timezone.now(),
@@ -450,6 +454,8 @@ def reservation_resend_confirmation(*, reservation_id: int, actor: Actor) -> Non
         if reservation.status != Reservation.Status.PAID:
             raise IllegalTransition()
         ReservationEvent.objects.create(
-            reservation=reservation, kind="confirmation_resent", actor=str(actor)
+            reservation=reservation,
+            kind=ReservationEvent.Kind.CONFIRMATION_RESENT,
+            actor=str(actor),
         )
         outbox_emit(topic=CONFIRMATION, payload={"reservation_id": reservation.pk})

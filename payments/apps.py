@@ -7,3 +7,6 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from payments import panels  # noqa: F401  (registers its panels on booking's pages)
+        from payments.records import register_kinds
+
+        register_kinds()

@@ -10,6 +10,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, schema_
 from audit.services import audit_record
 from tenants.actors import STAFF, SYSTEM, Actor, actor_require
 from tenants.models import Domain, Membership, Operator, Role, StaffUser
+from tenants.records import TeamAction
 
 
 def operator_create(
@@ -139,7 +140,10 @@ def membership_grant(
         )
         with schema_context(operator.schema_name):
             audit_record(
-                actor=str(actor), action="member_granted", target=user.email, data={"role": role}
+                actor=str(actor),
+                action=TeamAction.MEMBER_GRANTED,
+                target=user.email,
+                data={"role": role},
             )
     return membership
 
@@ -156,5 +160,7 @@ def membership_revoke(*, operator: Operator, membership_id: int, actor: Actor) -
             raise ValueError("staff cannot remove their own access")
         membership.delete()
         with schema_context(operator.schema_name):
-            audit_record(actor=str(actor), action="member_removed", target=membership.user.email)
+            audit_record(
+                actor=str(actor), action=TeamAction.MEMBER_REMOVED, target=membership.user.email
+            )
     return membership

@@ -21,7 +21,6 @@ from booking.services import reservation_cancel, reservation_resend_confirmation
 from panel_sync.models import ExternalBooking, PanelConflict, PanelConnection, ProductMapping
 from panel_sync.octo import STAFF_MESSAGES
 from panel_sync.services.push import panel_push_again
-from panel_sync.timeline import TIMELINE_LABELS
 from payments.models import PaymentIntent, WebhookEvent
 from payments.providers.base import ProviderError
 from payments.services.reconciliation import payment_reconcile
@@ -114,8 +113,6 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
     webhooks = WebhookEvent.objects.filter(intent__reservation=reservation).order_by("received_at")
     paid_intent = next((i for i in reservation.payment_intents.all() if i.is_paid), None)
     events = list(reservation.events.all())
-    for event in events:
-        event.label = TIMELINE_LABELS.get(event.kind) or EVENT_LABELS.get(event.kind, "")
     return render(
         request,
         "backoffice/reservation.html",
@@ -125,15 +122,12 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
             "webhooks": webhooks,
             "paid_intent": paid_intent,
             "refund_form": refund_form,
-            "emails": [e for e in events if e.kind == "email_sent"],
+            "emails": [e for e in events if e.kind == ReservationEvent.Kind.EMAIL_SENT],
             "panel": _panel_of(reservation),
             "passengers_form": passengers_form,
         },
         status=400 if refund_form.errors or hasattr(request, "passengers_form") else 200,
     )
-
-
-EVENT_LABELS = dict(ReservationEvent.Kind.choices)
 
 
 def _panel_error(booking) -> str:

@@ -51,6 +51,7 @@ from panel_sync.models import (
     ProductMapping,
 )
 from panel_sync.octo import OctoClient, PanelError, PanelUnavailable, availability_start, instant
+from panel_sync.records import EVENT_OF_STATUS, PanelEvent
 from panel_sync.services.conflicts import conflict_raise, conflict_settle
 from panel_sync.services.connection import panel_client
 from panel_sync.services.octo_terms import Refusal, booking_seats, contact, unit_items
@@ -366,7 +367,7 @@ def _cancel(push: _Push, actor: Actor) -> None:
                 data={"uuid": str(current.uuid), "code": exc.code},
                 actor=actor,
             )
-            _timeline(reservation, "panel_cancel_refused", actor, exc.staff_message, exc.code)
+            _timeline(reservation, PanelEvent.CANCEL_REFUSED, actor, exc.staff_message, exc.code)
             push.outcome = Outcome.REFUSED
             return
     _record(push, current.attempt, str(current.uuid), answer, actor)
@@ -414,7 +415,7 @@ def _record(push: _Push, attempt: int, uuid: str, answer: dict, actor: Actor) ->
         push.outcome = OUTCOMES[status]
         _timeline(
             push.reservation,
-            f"panel_{status.lower()}",
+            EVENT_OF_STATUS[status],
             actor,
             booking.supplier_reference,
             data={"uuid": uuid, "seats": booking.seats},
@@ -448,7 +449,7 @@ def _refused(push: _Push, code: str, staff_message: str, message: str, actor: Ac
             },
         )
     details = staff_message if message == staff_message else f"{staff_message} ({code}: {message})"
-    _timeline(reservation, "panel_refused", actor, details, code)
+    _timeline(reservation, PanelEvent.REFUSED, actor, details, code)
     conflict_raise(
         kind=PanelConflict.Kind.REFUSED,
         reservation=reservation,

@@ -46,7 +46,7 @@ def payment_reconcile(*, intent_id: int, actor: Actor) -> str:
         before = intent.status
         outcome = intent_apply_state(intent, state, actor=Actor.provider(actor.name))
         intent.add_to_timeline(
-            "reconciled", actor, note=f"{before} -> {intent.status}", provider_status=state.status
+            "reconciled", actor, before=before, after=intent.status, provider_status=state.status
         )
     return outcome
 

@@ -20,9 +20,17 @@ from booking.models import ReservationEvent
 from booking.services import PaymentLanding, reservation_confirm_payment, reservation_refund
 from payments.models import Anomaly, Method, PaymentIntent, Refund, WebhookEvent
 from payments.providers.base import PaymentState, RefundState, WebhookFacts
+from payments.records import PaymentEvent
 from payments.services.anomalies import anomaly_raise
 from payments.services.refunds import refunds_settle
 from tenants.actors import PROVIDER, Actor, actor_require
+
+# How an attempt that ended without a payment reads in the timeline.
+ENDED = {
+    PaymentIntent.Status.FAILED: PaymentEvent.PAYMENT_FAILED,
+    PaymentIntent.Status.CANCELLED: PaymentEvent.PAYMENT_CANCELLED,
+    PaymentIntent.Status.EXPIRED: PaymentEvent.PAYMENT_EXPIRED,
+}
 
 S = PaymentIntent.Status
 Outcome = WebhookEvent.Outcome
@@ -74,7 +82,7 @@ def intent_apply_state(
             return Outcome.IGNORED
         intent.transition_to(target)
         intent.save()
-        intent.add_to_timeline(f"payment_{target}", actor, note=state.detail)
+        intent.add_to_timeline(ENDED[target], actor, note=state.detail)
         return Outcome.APPLIED
     if target == S.PENDING:
         if intent.status != S.CREATED:

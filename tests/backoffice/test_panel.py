@@ -590,8 +590,10 @@ def test_a_reservation_shows_its_panel_status_and_labelled_timeline(staff, mappe
     assert "The panel refused the booking: sold out, closed or past its cut-off there." in page
     assert "(UNPROCESSABLE_ENTITY: sold out)" in page
     assert "Sold here, refused by the panel" in page
-    assert "<strong>Refused by the panel</strong> <code" in page  # the timeline's label
-    assert "<strong>Seats held</strong>" in page
+    # The timeline's labels (and the actor's), never the codes.
+    assert '<strong class="record-kind">Refused by the panel</strong>' in page
+    assert '<strong class="record-kind">Seats held</strong>' in page
+    assert "Panel sync" in page and "panel_refused" not in page
 
     response = client.post(f"/backoffice/reservations/{reservation.code}/", {"push_again": "1"})
     assert response.status_code == 302

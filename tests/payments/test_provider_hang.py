@@ -115,7 +115,7 @@ def test_a_hanging_card_provider_answers_the_traveller_within_seconds_and_is_rec
         assert intent.status == S.EXPIRED
         assert intent.provider_reference == made["id"]
         # Its expiry webhook may have told it first: either way the intent is expired.
-        assert reservation.events.get(kind="reconciled").note.endswith("-> expired")
+        assert reservation.events.get(kind="reconciled").data["after"] == "expired"
     (ended,) = stripe_sessions_of(paying, intent)  # the same call again made no other
     assert ended["id"] == made["id"] and ended["status"] == "expired"
     # Its expiry webhook finds the intent by the session it now stored.
