@@ -145,6 +145,7 @@ def register_kinds() -> None:
             K.EXPIRED: _released,
             K.CANCELLED: _released,
             K.REFUNDED: _released,
+            K.SOLD_ELSEWHERE: _released,
             K.PAID_WITHOUT_SEATS: _paid_without_seats,
             K.SEATS_RETAKEN: _seats_retaken,
             K.EMAIL_SENT: _email_sent,

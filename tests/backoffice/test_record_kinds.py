@@ -44,6 +44,7 @@ def timeline_examples(alpha, currency: str) -> dict[str, tuple[dict, callable]]:
         "expired": ({"seats": 3}, lambda: ["3"]),
         "cancelled": ({"seats": 3}, lambda: ["3"]),
         "refunded": ({"seats": 3}, lambda: ["3"]),
+        "sold_elsewhere": ({"seats": 3}, lambda: ["3"]),
         "paid": ({}, list),
         "paid_without_seats": ({"seats": 3, "seats_left": 1}, lambda: ["3", "1"]),
         "seats_retaken": (
