@@ -68,6 +68,7 @@ def test_no_backoffice_page_overflows_sideways_on_a_tablet(staff_tablet: Page):
         f"/backoffice/reservations/{reservation}/",
         "/backoffice/webhooks/",
         "/backoffice/anomalies/",
+        "/backoffice/reports/",
         "/backoffice/team/",
         "/backoffice/panel/",
         "/backoffice/panel/mapping/",
@@ -90,11 +91,17 @@ def test_the_reservations_status_and_the_dashboards_dates_are_in_view(staff_tabl
     expect(status).to_be_in_viewport(ratio=1)
 
     page.goto("/backoffice/")
-    dates = page.locator("table.data tbody td:first-child a")
+    dates = page.locator("main h1 small, main .day-heading")
     expect(dates.first).to_be_visible()
     wrapped = page.evaluate(
-        """() => [...document.querySelectorAll("table.data tbody td:first-child a")]
-        .filter(date => date.getClientRects().length > 1).map(date => date.textContent)"""
+        """() => [...document.querySelectorAll("main h1 small, main .day-heading")]
+        .filter(date => {
+            const style = getComputedStyle(date);
+            return style.display === "inline"
+                ? date.getClientRects().length > 1
+                : date.getBoundingClientRect().height > 1.5 * parseFloat(style.lineHeight);
+        })
+        .map(date => date.textContent)"""
     )
     assert wrapped == []
 
