@@ -24,6 +24,20 @@ class CatalogueAction(TextChoices):
     OPENED = "opened", gettext_lazy("Departure reopened")
     CLOSED = "closed", gettext_lazy("Departure closed to new bookings")
     PRICE_CHANGED = "price_changed", gettext_lazy("Price changed")
+    PHOTO_ADDED = "photo_added", gettext_lazy("Photo added")
+    PHOTO_DELETED = "photo_deleted", gettext_lazy("Photo deleted")
+    PHOTO_MOVED = "photo_moved", gettext_lazy("Photo moved in the gallery")
+    PHOTO_ALT_CHANGED = "photo_alt_changed", gettext_lazy("Photo description changed")
+    ACTIVITY_CREATED = "activity_created", gettext_lazy("Activity created")
+    ACTIVITY_CHANGED = "activity_changed", gettext_lazy("Activity changed")
+    ACTIVITY_ARCHIVED = "activity_archived", gettext_lazy("Activity archived")
+    ACTIVITY_RESTORED = "activity_restored", gettext_lazy("Activity restored")
+    RATE_CREATED = "rate_created", gettext_lazy("Rate created")
+    RATE_CHANGED = "rate_changed", gettext_lazy("Rate changed")
+    RATE_ARCHIVED = "rate_archived", gettext_lazy("Rate archived")
+    RATE_DELETED = "rate_deleted", gettext_lazy("Rate deleted")
+    RATE_RESTORED = "rate_restored", gettext_lazy("Rate restored")
+    RATES_REORDERED = "rates_reordered", gettext_lazy("Rates reordered")
 
 
 class BookingActor(TextChoices):
