@@ -19,7 +19,7 @@ def test_a_manager_changes_a_departures_capacity(page: Page, operator_today: dat
     day = operator_today + timedelta(days=75)
     page.get_by_role("link", name="Departures").click()
     page.get_by_role("link", name="Create recurring departures").click()
-    page.get_by_label("Activity").select_option(label="Trekking al Glaciar Martial")
+    page.get_by_label("Activity").select_option(label="Martial Glacier trek")
     page.get_by_label("From").fill(day.isoformat())
     page.get_by_label("Until").fill(day.isoformat())
     page.get_by_label(day.strftime("%A")).check()
