@@ -3,6 +3,7 @@ from django.urls import path
 from backoffice.views import (
     activity_editor,
     catalogue,
+    checkin,
     dashboard,
     departures,
     manifest,
@@ -27,6 +28,7 @@ urlpatterns = [
         {"as_json": True},
         name="manifest-json",
     ),
+    path("departures/<int:slot_id>/check-in/", checkin.checkin, name="checkin"),
     path("activities/", catalogue.activity_list, name="activities"),
     path("activities/new/", activity_editor.activity_create, name="activity-create"),
     path("activities/<int:activity_id>/", activity_editor.activity_edit, name="activity"),

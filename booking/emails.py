@@ -1,5 +1,7 @@
 """E-mails to travellers, sent as outbox consumers (never inside a request)."""
 
+from email.mime.image import MIMEImage
+
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection
 from django.template.loader import render_to_string
@@ -7,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from booking.models import Reservation, ReservationEvent
+from booking.qr import code_qr_png
 from booking.records import BookingActor
 from outbox.delivery import consumer
 from outbox.models import OutboxMessage
@@ -30,11 +33,13 @@ def send_reservation_confirmation(message: OutboxMessage) -> None:
         return
     operator = Operator.objects.get(schema_name=connection.schema_name)
     domain = Domain.objects.filter(tenant=operator, is_primary=True).first()
+    qr_cid = f"qr-{reservation.code}@{domain.domain if domain else 'booking'}"
     with translation.override(reservation.language), timezone.override(operator.zone):
         context = {
             "reservation": reservation,
             "operator": operator,
             "site": domain.site_url() if domain else "",
+            "qr_cid": qr_cid,
         }
         subject = _("Your booking %(code)s is confirmed: %(activity)s") % {
             "code": reservation.code,
@@ -50,6 +55,8 @@ def send_reservation_confirmation(message: OutboxMessage) -> None:
         reply_to=operator.email_reply_to(),
     )
     email.attach_alternative(html, "text/html")
+    email.mixed_subtype = "related"  # the QR code is a part of the HTML, not a download
+    email.attach(_inline_png(code_qr_png(reservation.code), qr_cid, f"{reservation.code}.png"))
     email.send()
     ReservationEvent.objects.create(
         reservation=reservation,
@@ -62,3 +69,10 @@ def send_reservation_confirmation(message: OutboxMessage) -> None:
             "template": "reservation_confirmed",
         },
     )
+
+
+def _inline_png(data: bytes, cid: str, filename: str) -> MIMEImage:
+    image = MIMEImage(data, "png")
+    image.add_header("Content-ID", f"<{cid}>")
+    image.add_header("Content-Disposition", "inline", filename=filename)
+    return image

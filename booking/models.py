@@ -310,6 +310,10 @@ class Reservation(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
 
+    class Attendance(models.TextChoices):
+        ARRIVED = "arrived", _("Arrived")
+        NO_SHOW = "no_show", _("No-show")
+
     SEAT_HOLDING_STATUSES = (Status.HELD, Status.PAID)
 
     code = models.CharField(max_length=16, unique=True, default=new_reservation_code)
@@ -329,6 +333,10 @@ class Reservation(models.Model):
         max_length=64, help_text=_("The browser session that made it (idempotency, ownership).")
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Check-in at departure (booking.checkin): blank until staff mark it, with who and when.
+    attendance = models.CharField(max_length=8, choices=Attendance.choices, blank=True)
+    attendance_at = models.DateTimeField(null=True, blank=True)
+    attendance_by = models.CharField(max_length=ACTOR_MAX_LENGTH, blank=True)
 
     objects = ReservationQuerySet.as_manager()
 
@@ -488,6 +496,9 @@ class ReservationEvent(RecordedEntry, models.Model):
         EMAIL_SENT = "email_sent", _("E-mail sent")
         PASSENGERS_SAVED = "passengers_saved", _("Passenger details saved")
         SOLD_ELSEWHERE = "sold_elsewhere", _("Released: the seats were sold on another channel")
+        ARRIVED = "checked_in", _("Checked in: arrived")
+        NO_SHOW = "no_show", _("Checked in: did not show up")
+        ATTENDANCE_UNDONE = "check_in_undone", _("Check-in undone")
 
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)

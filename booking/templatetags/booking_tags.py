@@ -3,13 +3,14 @@ from datetime import date, datetime, timedelta
 from django import template
 from django.utils import dateformat
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from booking.countries import country_name
 from booking.money import format_money
 from booking.photo_store import fallback_width, photo_srcset, rendition_url
+from booking.qr import code_qr_svg
 
 register = template.Library()
 
@@ -90,3 +91,9 @@ def photo_img(photo, sizes: str, loading: str = "lazy", css_class: str = "") -> 
 def photo_url(photo) -> str:
     """The address of a photo's widest rendition (a thumbnail's link to the picture)."""
     return rendition_url(photo, photo.widths[-1])
+
+
+@register.filter
+def qr_code(code: str) -> SafeString:
+    """`{{ reservation.code|qr_code }}`: the code as an inline SVG QR code."""
+    return mark_safe(code_qr_svg(code))  # segno's own markup, from a code of [A-Z2-9]

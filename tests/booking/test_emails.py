@@ -109,3 +109,22 @@ def test_ses_takes_the_operators_name_on_the_verified_address(aws, settings, alp
     assert parsed["From"].addresses[0].display_name == "Navegación Alpha"
     assert parsed["From"].addresses[0].addr_spec == "reservas@verified.example"
     assert parsed["Reply-To"].addresses[0].addr_spec == "hola@alpha.example"
+
+
+def test_the_confirmation_carries_the_code_as_an_inline_qr_image(make_slot):
+    from email import message_from_bytes
+
+    from booking.qr import code_qr_png
+
+    reservation = hold(make_slot(), 1)
+    confirm(reservation)
+    (sent,) = mail.outbox
+    parsed = message_from_bytes(sent.message().as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/related"
+    (image,) = [part for part in parsed.walk() if part.get_content_type() == "image/png"]
+    cid = image["Content-ID"].strip("<>")
+    assert image.get_content_disposition() == "inline"
+    assert image.get_content() == code_qr_png(reservation.code)
+    html = parsed.get_body(preferencelist=("html",)).get_content()
+    assert f'src="cid:{cid}"' in html and "data:image" not in html
+    assert cid.startswith(f"qr-{reservation.code}@")
