@@ -54,6 +54,9 @@ def timeline_examples(alpha, currency: str) -> dict[str, tuple[dict, callable]]:
         "confirmation_resent": ({}, list),
         "email_sent": ({"to": "ana@example.com"}, lambda: ["ana@example.com"]),
         "passengers_saved": ({"passengers": 4}, lambda: ["4"]),
+        "checked_in": ({"was": ""}, list),
+        "no_show": ({"was": ""}, list),
+        "check_in_undone": ({"was": "arrived"}, list),
         "payment_started": (
             {"intent": 1, "provider": "stripe", "method": "card"},
             lambda: ["Stripe", str(Method.CARD.label)],
