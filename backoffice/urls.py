@@ -3,6 +3,7 @@ from django.urls import path
 from backoffice.views import (
     activity_editor,
     catalogue,
+    changes,
     dashboard,
     departures,
     manifest,
@@ -34,6 +35,7 @@ urlpatterns = [
     path("reservations/", reservations.reservation_list, name="reservations"),
     path("reservations/export/", reservations.reservations_export, name="export"),
     path("reservations/<str:code>/", reservations.reservation_detail, name="reservation"),
+    path("reservations/<str:code>/change/", changes.reservation_change, name="reservation-change"),
     path("webhooks/", webhooks.webhook_list, name="webhooks"),
     path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),
     path("anomalies/", webhooks.anomaly_list, name="anomalies"),
