@@ -413,6 +413,15 @@ class Reservation(models.Model):
             and (now or timezone.now()) < self.slot.starts_at
         )
 
+    def can_be_changed_by_traveller(self, now: datetime | None = None) -> bool:
+        """The traveller's own change (booking.changes): a paid booking, until its
+        departure's online booking closes, with no change already waiting for its payment."""
+        return (
+            self.status == self.Status.PAID
+            and (now or timezone.now()) < self.slot.booking_closes_at()
+            and not self.changes.filter(status="pending").exists()
+        )
+
 
 class ReservationLine(models.Model):
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")

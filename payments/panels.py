@@ -71,3 +71,15 @@ def change_payment(request: HttpRequest, reservation: Reservation) -> str:
         "unavailable": unavailable,
     }
     return render_to_string("payments/_change.html", context, request=request)
+
+
+@reservation_panel
+def change_offer(request: HttpRequest, reservation: Reservation) -> str:
+    """A paid booking the traveller may still change (payments.views.may_change): the way
+    to the change page, and until when."""
+
+    if not reservation.can_be_changed_by_traveller():
+        return ""
+    return render_to_string(
+        "payments/_change_offer.html", {"reservation": reservation}, request=request
+    )

@@ -5,6 +5,7 @@ from payments import views
 app_name = "payments"
 urlpatterns = [
     path("reservations/<str:code>/pay/", views.pay, name="pay"),
+    path("reservations/<str:code>/change/", views.change, name="change"),
     path("reservations/<str:code>/changes/<int:change_id>/pay/", views.pay, name="pay-change"),
     path(
         "reservations/<str:code>/changes/<int:change_id>/",

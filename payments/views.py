@@ -1,19 +1,24 @@
-"""The traveller's payment pages, and the providers' webhooks."""
+"""The traveller's payment pages (a booking, and the change of a paid one), and the
+providers' webhooks."""
+
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import (
     HttpResponseClientRedirect,
     HttpResponseClientRefresh,
     HttpResponseStopPolling,
 )
 
-from booking.models import Reservation
+from booking.models import Reservation, Slot
+from payments.change_form import change_attempt
 from payments.models import Method, Provider
 from payments.panels import change_payment, payment_choices
 from payments.providers import (
@@ -155,6 +160,55 @@ def change_status(request: HttpRequest, code: str, change_id: int) -> HttpRespon
     if change_pending(reservation.pk) != change:
         return HttpResponseClientRefresh()
     return HttpResponse(change_payment(request, reservation))
+
+
+# How far ahead a traveller may move their booking.
+CHANGE_PICKER_DAYS = 120
+
+
+@require_http_methods(["GET", "POST"])
+def change(request: HttpRequest, code: str) -> HttpResponse:
+    """The traveller changes their paid booking (anyone with its code, as for paying): other
+    passengers, or another departure open for online booking of any activity sold in the
+    booking's currency. A cheaper change is refunded at once, a dearer one paid on the
+    booking's page."""
+    reservation = _reservation(code)
+    if not reservation.can_be_changed_by_traveller():
+        messages.error(request, _("This booking can no longer be changed online."))
+        return redirect(reservation)
+    now = timezone.now()
+    departures = (
+        Slot.objects.bookable(now)
+        .filter(
+            activity__is_active=True,
+            activity__rates__currency=reservation.currency,
+            starts_at__lt=now + timedelta(days=CHANGE_PICKER_DAYS),
+        )
+        .distinct()
+        .select_related("activity")
+        .order_by("activity__position", "activity__name", "starts_at")
+    )
+    attempt = change_attempt(
+        posted=request.POST if request.method == "POST" else None,
+        reservation=reservation,
+        departures=departures,
+        actor=Actor.traveller(client_scope(request)),
+    )
+    if attempt.change is not None:
+        messages.success(request, _changed(attempt.change))
+        target = reservation.get_absolute_url()
+        return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    template = "payments/change.html" + ("#change" if request.htmx else "")
+    context = {"reservation": reservation, **attempt.context()}
+    return render(request, template, context, status=attempt.status)
+
+
+def _changed(change) -> str:
+    if change.difference > 0:
+        return _("We hold the seats for your change: pay the difference to confirm it.")
+    if change.difference < 0:
+        return _("Your booking was changed. We are refunding the difference.")
+    return _("Your booking was changed.")
 
 
 def confirmed(request: HttpRequest, code: str) -> HttpResponse:

@@ -12,12 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from backoffice.common import actor, after_action, as_id
-from backoffice.forms import ChangeForm
-from booking.changes import CHANGE_ROLE, change_quote
-from booking.errors import BookingError
+from backoffice.common import actor, after_action
+from booking.changes import CHANGE_ROLE
 from booking.models import Reservation, Slot
-from payments.services.changes import booking_change
+from payments.change_form import change_attempt
 from tenants.permissions import membership_require, staff_required
 
 # How far ahead the departure picker looks.
@@ -51,40 +49,18 @@ def reservation_change(request: HttpRequest, code: str) -> HttpResponse:
     reservation = get_object_or_404(
         Reservation.objects.select_related("slot__activity").prefetch_related("lines"), code=code
     )
-    departures = _departures(reservation)
-    posted = request.POST if request.method == "POST" else {}
-    chosen = departures.filter(pk=as_id(posted.get("slot"))).first() or reservation.slot
-    rates = list(chosen.activity.rates.all())
-    # The picker changing (no button) shows the counts of the departure's activity, unbound.
-    data = posted if "preview" in posted or "confirm" in posted else None
-    form = ChangeForm(
-        data, departures=departures, reservation=reservation, rates=rates, chosen=chosen
+    attempt = change_attempt(
+        posted=request.POST if request.method == "POST" else None,
+        reservation=reservation,
+        departures=_departures(reservation),
+        actor=actor(request),
     )
-    quote, status = None, 200
-    if reservation.status != Reservation.Status.PAID:
-        form.add_error(None, _("Only a paid booking can be changed."))
-        status = 409
-    elif form.is_bound and not form.is_valid():
-        status = 400
-    elif form.is_bound:
-        try:
-            quote = change_quote(
-                reservation=reservation,
-                to_slot=form.cleaned_data["slot"],
-                quantities=form.quantities(),
-            )
-            if "confirm" in data:
-                change = booking_change(quote=quote, actor=actor(request))
-                messages.success(request, _confirmed(change))
-                return after_action(
-                    request, reverse("backoffice:reservation", args=[reservation.code])
-                )
-        except BookingError as exc:
-            form.add_error(None, exc.message)
-            quote, status = None, 409
+    if attempt.change is not None:
+        messages.success(request, _confirmed(attempt.change))
+        return after_action(request, reverse("backoffice:reservation", args=[reservation.code]))
     template = "backoffice/reservation_change.html" + ("#change" if request.htmx else "")
-    context = {"reservation": reservation, "form": form, "quote": quote, "chosen": chosen}
-    return render(request, template, context, status=status)
+    context = {"reservation": reservation, **attempt.context()}
+    return render(request, template, context, status=attempt.status)
 
 
 def _confirmed(change) -> str:
