@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from e2e.test_panel import sign_in_as_owner
 from e2e.test_payments import hold_two_adults
 
 pytestmark = pytest.mark.e2e
@@ -17,14 +18,6 @@ pytestmark = pytest.mark.e2e
 def amount(figure: str) -> re.Pattern:
     """An amount in pesos as the pages write it in English (with or without a space)."""
     return re.compile(rf"^ARS\s?{re.escape(figure)}$")
-
-
-def sign_in_as_owner(page: Page) -> None:
-    page.goto("/backoffice/")
-    page.get_by_label("Login").fill("demo-owner")
-    page.get_by_label("Password").fill("any password works here")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("signed-in-as")).to_contain_text("Owner")
 
 
 def test_staff_move_a_booking_and_the_traveller_pays_the_difference(

@@ -7,10 +7,9 @@ import pytest
 from django.utils import timezone
 
 from booking.models import Reservation, ReservationChange
-from booking.services import reservation_confirm_payment
-from payments.models import PaymentIntent, Refund
+from payments.models import Refund
 from tenants.models import Role
-from tests.factories import hold, provider
+from tests.factories import change_data, hold, paid_by_card
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -18,34 +17,18 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture
 def booking(make_slot):
     """A paid booking of 3 adults, paid by card at Stripe."""
-    reservation = hold(make_slot(capacity=6), 3)
-    PaymentIntent.objects.create(
-        reservation=reservation,
-        provider="stripe",
-        method="card",
-        status="succeeded",
-        amount=reservation.total_amount,
-        currency="ARS",
-        provider_payment_id="pi_1",
-    )
-    reservation_confirm_payment(reservation_id=reservation.pk, actor=provider())
-    return Reservation.objects.get(pk=reservation.pk)
+    return paid_by_card(hold(make_slot(capacity=6), 3))
 
 
 def url(reservation) -> str:
     return f"/backoffice/reservations/{reservation.code}/change/"
 
 
-def form(slot, adults=0, children=0, **buttons) -> dict:
-    adult, child = slot.activity.rates.all()
-    return {"slot": slot.pk, f"rate_{adult.pk}": adults, f"rate_{child.pk}": children} | buttons
-
-
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.AGENT])
 def test_only_owners_may_change_a_booking(staff, booking, role):
     client = staff(role)
     assert client.get(url(booking)).status_code == 403
-    response = client.post(url(booking), form(booking.slot, 1, confirm="1"))
+    response = client.post(url(booking), change_data(booking.slot, 1, confirm="1"))
     assert response.status_code == 403
     assert not ReservationChange.objects.exists()
     page = client.get(f"/backoffice/reservations/{booking.code}/").content.decode()
@@ -60,14 +43,14 @@ def test_the_owner_sees_the_link_the_picker_and_a_preview_of_the_refund(staff, b
 
     shown = client.get(url(booking)).content.decode()
     assert f'value="{other.pk}"' in shown and "2 seats left" in shown
-    preview = client.post(url(booking), form(booking.slot, 2, preview="1")).content.decode()
+    preview = client.post(url(booking), change_data(booking.slot, 2, preview="1")).content.decode()
     assert "Refund to the traveller" in preview and "10,000.00" in preview
     assert "Confirm the change" in preview
     assert not ReservationChange.objects.exists()
 
 
 def test_a_cheaper_change_is_made_and_its_refund_asked_for(staff, booking):
-    response = staff(Role.OWNER).post(url(booking), form(booking.slot, 2, confirm="1"))
+    response = staff(Role.OWNER).post(url(booking), change_data(booking.slot, 2, confirm="1"))
 
     assert response.status_code == 302
     assert response["Location"] == f"/backoffice/reservations/{booking.code}/"
@@ -85,7 +68,7 @@ def test_a_dearer_move_waits_for_payment_and_can_be_dropped(staff, booking, make
     other = make_slot(capacity=4, starts_at=timezone.now() + timedelta(days=6))
     client = staff(Role.OWNER)
 
-    client.post(url(booking), form(other, 4, confirm="1"))
+    client.post(url(booking), change_data(other, 4, confirm="1"))
 
     change = ReservationChange.objects.get()
     assert (change.status, change.seats_held, change.difference) == ("pending", 4, 10_000_00)
@@ -126,10 +109,10 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(staff, booking, data):
 
 def test_too_many_passengers_or_none_are_refused_with_a_message(staff, booking):
     client = staff(Role.OWNER)
-    response = client.post(url(booking), form(booking.slot, 0, 0, confirm="1"))
+    response = client.post(url(booking), change_data(booking.slot, 0, 0, confirm="1"))
     assert response.status_code == 409
     assert "Choose at least one passenger." in response.content.decode()
-    response = client.post(url(booking), form(booking.slot, 7, confirm="1"))
+    response = client.post(url(booking), change_data(booking.slot, 7, confirm="1"))
     assert response.status_code == 409
     assert "Only 3 seats left on this departure." in response.content.decode()
     assert not ReservationChange.objects.exists()

@@ -16,9 +16,10 @@ from booking.changes import (
     reservation_changes_expire_overdue,
 )
 from booking.errors import NotEnoughSeats
-from booking.models import Reservation, ReservationChange, ReservationLine
+from booking.models import Reservation, ReservationChange
 from booking.services import reservation_confirm_payment
 from tenants.models import Role
+from tests.booking.test_races import live_seats
 from tests.factories import SYSTEM, hold, provider, staff
 
 pytestmark = pytest.mark.xdist_group("races")
@@ -37,16 +38,6 @@ def move(committed, reservation_id: int, to_slot, adults: int):
     adult = to_slot.activity.rates.get(code="adult")
     quote = change_quote(reservation=reservation, to_slot=to_slot, quantities={adult.pk: adults})
     return reservation_change(quote=quote, actor=staff(Role.OWNER, "owner@alpha"))
-
-
-def seats_of_bookings(committed, slot) -> int:
-    with tenant_context(committed.operator):
-        return (
-            ReservationLine.objects.filter(
-                reservation__slot=slot, reservation__status__in=Reservation.SEAT_HOLDING_STATUSES
-            ).aggregate(seats=Sum("quantity"))["seats"]
-            or 0
-        )
 
 
 def held_for_changes(committed, slot) -> int:
@@ -78,9 +69,9 @@ def test_a_move_racing_holds_on_its_target_never_oversells_it(committed, adults)
         assert isinstance(moved, NotEnoughSeats) and len(holds) == 10
     taken = committed.reload(target).taken
     assert taken == 10
-    assert taken == seats_of_bookings(committed, target) + held_for_changes(committed, target)
+    assert taken == live_seats(committed, target) + held_for_changes(committed, target)
     source_taken = committed.reload(source).taken
-    assert source_taken == seats_of_bookings(committed, source)
+    assert source_taken == live_seats(committed, source)
 
 
 def test_moves_crossing_between_two_departures_do_not_deadlock(committed):
@@ -98,8 +89,8 @@ def test_moves_crossing_between_two_departures_do_not_deadlock(committed):
 
     assert [type(o) for o in outcomes] == [ReservationChange] * 10
     assert all(o.status == "applied" for o in outcomes)
-    assert committed.reload(first).taken == seats_of_bookings(committed, first) == 10
-    assert committed.reload(second).taken == seats_of_bookings(committed, second) == 10
+    assert committed.reload(first).taken == live_seats(committed, first) == 10
+    assert committed.reload(second).taken == live_seats(committed, second) == 10
     with tenant_context(committed.operator):
         assert set(
             Reservation.objects.filter(pk__in=[r.pk for r in there]).values_list(

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from booking.models import Reservation, ReservationChange
 from booking.services import reservation_confirm_payment
-from payments.models import PaymentIntent, Refund
-from tests.factories import ALPHA_HOST, hold, provider
+from payments.models import Refund
+from tests.factories import ALPHA_HOST, change_data, hold, paid_by_card, provider
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -26,27 +26,11 @@ def browser() -> Client:
 @pytest.fixture
 def booking(make_slot):
     """A paid booking of 2 adults in three days, paid by card at Stripe."""
-    reservation = hold(make_slot(capacity=6), 2)
-    PaymentIntent.objects.create(
-        reservation=reservation,
-        provider="stripe",
-        method="card",
-        status="succeeded",
-        amount=reservation.total_amount,
-        currency="ARS",
-        provider_payment_id="pi_1",
-    )
-    reservation_confirm_payment(reservation_id=reservation.pk, actor=provider())
-    return Reservation.objects.get(pk=reservation.pk)
+    return paid_by_card(hold(make_slot(capacity=6), 2))
 
 
 def url(reservation) -> str:
     return f"/reservations/{reservation.code}/change/"
-
-
-def form(slot, adults=0, children=0, **buttons) -> dict:
-    adult, child = slot.activity.rates.all()
-    return {"slot": slot.pk, f"rate_{adult.pk}": adults, f"rate_{child.pk}": children} | buttons
 
 
 def test_the_booking_page_offers_the_change_until_the_cutoff(browser, booking, make_slot):
@@ -68,7 +52,9 @@ def test_past_the_cutoff_the_change_page_sends_the_traveller_back(browser, make_
     reservation.slot.activity.booking_cutoff = timedelta(hours=4)
     reservation.slot.activity.save()
 
-    response = browser.post(url(reservation), form(reservation.slot, 2, confirm="1"), follow=True)
+    response = browser.post(
+        url(reservation), change_data(reservation.slot, 2, confirm="1"), follow=True
+    )
 
     assert "This booking can no longer be changed online." in response.content.decode()
     assert not ReservationChange.objects.exists()
@@ -80,16 +66,16 @@ def test_only_departures_open_for_booking_are_offered(browser, booking, make_slo
 
     page = browser.get(url(booking)).content.decode()
     assert f'value="{bookable.pk}"' in page and f'value="{too_late.pk}"' not in page
-    response = browser.post(url(booking), form(too_late, 2, confirm="1"))
+    response = browser.post(url(booking), change_data(too_late, 2, confirm="1"))
     assert response.status_code == 400
     assert not ReservationChange.objects.exists()
 
 
 def test_a_cheaper_change_is_made_and_refunded(browser, booking):
-    preview = browser.post(url(booking), form(booking.slot, 1, preview="1")).content.decode()
+    preview = browser.post(url(booking), change_data(booking.slot, 1, preview="1")).content.decode()
     assert "We give you back" in preview and "10,000.00" in preview
 
-    response = browser.post(url(booking), form(booking.slot, 1, confirm="1"))
+    response = browser.post(url(booking), change_data(booking.slot, 1, confirm="1"))
 
     assert response.status_code == 302 and response["Location"] == f"/reservations/{booking.code}/"
     booking.refresh_from_db()
@@ -103,7 +89,7 @@ def test_a_dearer_change_is_paid_from_the_booking_page(
 ):
     target = make_slot(capacity=6, starts_at=timezone.now() + timedelta(days=5))
 
-    response = browser.post(url(booking), form(target, 2, 1, confirm="1"), **HTMX)
+    response = browser.post(url(booking), change_data(target, 2, 1, confirm="1"), **HTMX)
 
     assert response["HX-Redirect"] == f"/reservations/{booking.code}/"
     change = ReservationChange.objects.get()
