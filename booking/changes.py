@@ -37,6 +37,7 @@ from booking.errors import (
 from booking.events import Change, tell_reservation_changed
 from booking.extensions import sale_refusal
 from booking.models import (
+    Passenger,
     Reservation,
     ReservationChange,
     ReservationEvent,
@@ -231,6 +232,7 @@ def _apply(
     target.taken += change.seats
     for slot in slots.values():
         slot.save(update_fields=["taken"])
+    dropped = _carry_passengers(change, reservation)
     reservation.lines.all().delete()
     ReservationLine.objects.bulk_create(
         ReservationLine(
@@ -249,9 +251,37 @@ def _apply(
     change.seats_held = 0
     change.settled_at = now
     change.save(update_fields=["status", "seats_held", "settled_at"])
-    _record(reservation, Kind.CHANGED, actor, now, change, old_seats=old_seats)
+    _record(
+        reservation,
+        Kind.CHANGED,
+        actor,
+        now,
+        change,
+        old_seats=old_seats,
+        passengers_dropped=dropped,
+    )
     outbox_emit(topic=CHANGED, payload={"change_id": change.pk})
     tell_reservation_changed(reservation, Change.CHANGED)
+
+
+def _carry_passengers(change: ReservationChange, reservation: Reservation) -> int:
+    """The passengers' details follow the change: rate by rate, in their order, as many as
+    the changed booking has seats of that rate, renumbered to its seats; the others are
+    dropped (the traveller or staff enter the new ones). Returns how many were dropped."""
+    waiting: dict[int, list[Passenger]] = {}
+    for passenger in reservation.passengers.order_by("position"):
+        waiting.setdefault(passenger.rate_id, []).append(passenger)
+    seats = [line["rate"] for line in change.lines for _ in range(line["quantity"])]
+    kept = []
+    for position, rate_id in enumerate(seats, start=1):
+        if waiting.get(rate_id):
+            passenger = waiting[rate_id].pop(0)
+            passenger.pk, passenger.position = None, position
+            kept.append(passenger)
+    dropped = sum(len(left) for left in waiting.values())
+    reservation.passengers.all().delete()
+    Passenger.objects.bulk_create(kept)
+    return dropped
 
 
 def _record(

@@ -19,7 +19,7 @@ from booking.changes import (
 )
 from booking.emails import CHANGE_PAYMENT, CHANGED
 from booking.errors import BookingCutoffPassed, DepartureClosed, NotEnoughSeats
-from booking.models import Reservation, ReservationChange, Slot
+from booking.models import Passenger, Reservation, ReservationChange, Slot
 from booking.services import reservation_confirm_payment
 from outbox.models import OutboxMessage
 from tenants.models import Role
@@ -209,3 +209,23 @@ def test_only_owners_and_the_traveller_within_the_cutoff_may_change(make_slot):
     assert done.status == "applied" and done.requested_by == "traveller"
     with pytest.raises(PermissionDenied):
         reservation_change_release(change_id=done.pk, actor=staff(Role.MANAGER), reason="x")
+
+
+def test_the_passengers_details_follow_the_change_rate_by_rate(make_slot):
+    slot = make_slot(capacity=6)
+    reservation = paid(slot, 3)
+    adult, child = slot.activity.rates.all()
+    for position, name in enumerate(["Ana", "Bruno", "Carla"], start=1):
+        Passenger.objects.create(
+            reservation=reservation, rate=adult, position=position, full_name=name
+        )
+
+    assert change(reservation, slot, adults=2, children=1).status == "applied"
+
+    names = list(
+        Reservation.objects.get(pk=reservation.pk)
+        .passengers.order_by("position")
+        .values_list("position", "rate_id", "full_name")
+    )
+    assert names == [(1, adult.pk, "Ana"), (2, adult.pk, "Bruno")]
+    assert reservation.events.get(kind="changed").data["passengers_dropped"] == 1
