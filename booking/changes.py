@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -143,6 +143,8 @@ def reservation_change(
     to_slot_id = quote.to_slot.pk
     if actor.kind == TRAVELLER and sale_refusal(to_slot_id, now):
         raise SalesPaused()
+    with translation.override(quote.reservation.language):  # as the traveller reads them
+        labels = [line.rate.name_i18n for line in quote.lines]
     with transaction.atomic():
         reservation = (
             Reservation.objects.locked().prefetch_related("lines").get(pk=quote.reservation.pk)
@@ -163,11 +165,11 @@ def reservation_change(
             lines=[
                 {
                     "rate": line.rate.pk,
-                    "label": line.rate.name,
+                    "label": label,
                     "quantity": line.quantity,
                     "unit_amount": line.rate.amount,
                 }
-                for line in quote.lines
+                for line, label in zip(quote.lines, labels, strict=True)
             ],
             old_total=reservation.total_amount,
             new_total=quote.new_total,

@@ -231,7 +231,7 @@ class ChangeForm(forms.Form):
         self.rates = rates
         for rate in rates:
             self.fields[f"rate_{rate.pk}"] = forms.IntegerField(
-                label=rate.name,
+                label=rate.name_i18n,
                 min_value=0,
                 max_value=rate.max_per_booking,
                 initial=current.get(rate.pk, 0),
