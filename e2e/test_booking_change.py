@@ -73,5 +73,5 @@ def test_staff_move_a_booking_and_the_traveller_pays_the_difference(
 
     page.reload()
     expect(page.get_by_test_id("pending-change")).to_have_count(0)
-    expect(page.locator(".lines").first).to_contain_text("3 × Adulto")
+    expect(page.locator(".lines").first).to_contain_text("3 × Adult")
     expect(page.locator(".timeline").first).to_contain_text("Booking changed")
