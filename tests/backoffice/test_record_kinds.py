@@ -54,6 +54,13 @@ def timeline_examples(alpha, currency: str) -> dict[str, tuple[dict, callable]]:
         "confirmation_resent": ({}, list),
         "email_sent": ({"to": "ana@example.com"}, lambda: ["ana@example.com"]),
         "passengers_saved": ({"passengers": 4}, lambda: ["4"]),
+        **{
+            kind: (
+                {"seats": 3, "old_total": 1700000, "new_total": 2550000, "currency": "ARS"},
+                lambda: ["3", f"{money(1700000)} → {money(2550000)}"],
+            )
+            for kind in ("change_pending", "changed", "change_released", "change_not_applied")
+        },
         "payment_started": (
             {"intent": 1, "provider": "stripe", "method": "card"},
             lambda: ["Stripe", str(Method.CARD.label)],
@@ -91,6 +98,7 @@ def timeline_examples(alpha, currency: str) -> dict[str, tuple[dict, callable]]:
         "panel_confirmed": (booking, lambda: ["2"]),
         "panel_cancelled": (booking, lambda: ["2"]),
         "panel_expired": (booking, lambda: ["2"]),
+        "panel_updated": (booking, lambda: ["2"]),
         "panel_refused": (
             {"code": "INVALID_PRODUCT_ID"},
             lambda: [str(STAFF_MESSAGES["INVALID_PRODUCT_ID"])],
