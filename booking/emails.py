@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from booking.models import Reservation, ReservationEvent
+from booking.models import Reservation, ReservationChange, ReservationEvent
 from booking.qr import code_qr_png
 from booking.records import BookingActor
 from outbox.delivery import consumer
@@ -16,17 +16,24 @@ from outbox.models import OutboxMessage
 from tenants.models import Domain, Operator
 
 CONFIRMATION = "email.reservation_confirmed"
+CHANGED = "email.reservation_changed"
+CHANGE_PAYMENT = "email.reservation_change_payment"
 
 
-@consumer(CONFIRMATION)
-def send_reservation_confirmation(message: OutboxMessage) -> None:
-    """The confirmation e-mail, in the traveller's language and the operator's time zone.
-    Idempotent: a message already recorded in the timeline is not sent again."""
-    reservation = (
+def _reservation(reservation_id: int) -> Reservation:
+    return (
         Reservation.objects.select_related("slot__activity")
         .prefetch_related("lines")
-        .get(pk=message.payload["reservation_id"])
+        .get(pk=reservation_id)
     )
+
+
+def _send(
+    message: OutboxMessage, reservation: Reservation, template: str, subject, **context
+) -> None:
+    """One e-mail about a reservation, in the traveller's language and the operator's time
+    zone, recorded in its timeline. Idempotent: a message already recorded is not sent
+    again. `subject` is called inside the traveller's language."""
     if reservation.events.filter(
         kind=ReservationEvent.Kind.EMAIL_SENT, data__outbox_message=message.pk
     ).exists():
@@ -35,18 +42,15 @@ def send_reservation_confirmation(message: OutboxMessage) -> None:
     domain = Domain.objects.filter(tenant=operator, is_primary=True).first()
     qr_cid = f"qr-{reservation.code}@{domain.domain if domain else 'booking'}"
     with translation.override(reservation.language), timezone.override(operator.zone):
-        context = {
+        context |= {
             "reservation": reservation,
             "operator": operator,
             "site": domain.site_url() if domain else "",
             "qr_cid": qr_cid,
         }
-        subject = _("Your booking %(code)s is confirmed: %(activity)s") % {
-            "code": reservation.code,
-            "activity": reservation.slot.activity.name_i18n,
-        }
-        text = render_to_string("emails/reservation_confirmed.txt", context)
-        html = render_to_string("emails/reservation_confirmed.html", context)
+        subject = subject(reservation)
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
     email = EmailMultiAlternatives(
         subject,
         text,
@@ -66,7 +70,7 @@ def send_reservation_confirmation(message: OutboxMessage) -> None:
         data={
             "to": reservation.contact_email,
             "outbox_message": message.pk,
-            "template": "reservation_confirmed",
+            "template": template,
         },
     )
 
@@ -76,3 +80,54 @@ def _inline_png(data: bytes, cid: str, filename: str) -> MIMEImage:
     image.add_header("Content-ID", f"<{cid}>")
     image.add_header("Content-Disposition", "inline", filename=filename)
     return image
+
+
+@consumer(CONFIRMATION)
+def send_reservation_confirmation(message: OutboxMessage) -> None:
+    """The confirmation e-mail."""
+    _send(
+        message,
+        _reservation(message.payload["reservation_id"]),
+        "reservation_confirmed",
+        lambda reservation: (
+            _("Your booking %(code)s is confirmed: %(activity)s")
+            % {"code": reservation.code, "activity": reservation.slot.activity.name_i18n}
+        ),
+    )
+
+
+@consumer(CHANGED)
+def send_reservation_changed(message: OutboxMessage) -> None:
+    """The booking as it is after a change: departure, passengers, total, and the money
+    given back, if any."""
+    change = ReservationChange.objects.get(pk=message.payload["change_id"])
+    _send(
+        message,
+        _reservation(change.reservation_id),
+        "reservation_changed",
+        lambda reservation: (
+            _("Your booking %(code)s was changed: %(activity)s")
+            % {"code": reservation.code, "activity": reservation.slot.activity.name_i18n}
+        ),
+        change=change,
+        refund=max(-change.difference, 0),
+    )
+
+
+@consumer(CHANGE_PAYMENT)
+def send_change_payment(message: OutboxMessage) -> None:
+    """A change that costs more: what it is, the difference, and the link to pay it before
+    the held seats are released."""
+    change = ReservationChange.objects.select_related("to_slot__activity").get(
+        pk=message.payload["change_id"]
+    )
+    _send(
+        message,
+        _reservation(change.reservation_id),
+        "reservation_change_payment",
+        lambda reservation: (
+            _("Your booking %(code)s: pay the difference to confirm the change")
+            % {"code": reservation.code}
+        ),
+        change=change,
+    )

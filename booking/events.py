@@ -23,6 +23,7 @@ class Change(StrEnum):
     CANCELLED = "cancelled"  # released before payment, by the traveller or staff
     EXPIRED = "expired"  # released: the hold ran out unpaid
     REFUNDED = "refunded"  # released: the payment was refunded in full
+    CHANGED = "changed"  # paid, with new passenger counts or on another departure
 
 
 # Sent with sender=Reservation and the keywords `reservation` and `change` (a Change).

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from booking.countries import country_choices
 from booking.days import validate_day
 from booking.errors import BookingError
-from booking.models import IdempotencyKey, Passenger, Rate, Reservation, Seat
+from booking.models import IdempotencyKey, Passenger, Rate, Reservation, Seat, Slot
 from booking.passengers import PassengerDetails
 from booking.services import Contact, PricedLine, reservation_price
 
@@ -213,3 +213,33 @@ class PassengersForm:
 
     def details(self) -> list[PassengerDetails]:
         return [form.details() for form in self.forms]
+
+
+class ChangeForm(forms.Form):
+    """A booking's new departure and passenger counts, one field per rate of the chosen
+    departure's activity (prices come from the rates on the server; never posted)."""
+
+    slot = forms.ModelChoiceField(queryset=Slot.objects.none(), label=_("Departure"))
+
+    def __init__(
+        self, *args, departures, reservation: Reservation, rates: list, chosen: Slot, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].queryset = departures
+        self.fields["slot"].initial = chosen.pk
+        current = {line.rate_id: line.quantity for line in reservation.lines.all()}
+        self.rates = rates
+        for rate in rates:
+            self.fields[f"rate_{rate.pk}"] = forms.IntegerField(
+                label=rate.name_i18n,
+                min_value=0,
+                max_value=rate.max_per_booking,
+                initial=current.get(rate.pk, 0),
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "count"}),
+            )
+
+    def rate_fields(self):
+        return [(rate, self[f"rate_{rate.pk}"]) for rate in self.rates]
+
+    def quantities(self) -> dict[int, int]:
+        return {rate.pk: self.cleaned_data[f"rate_{rate.pk}"] for rate in self.rates}

@@ -421,6 +421,15 @@ class Reservation(models.Model):
             and (now or timezone.now()) < self.slot.starts_at
         )
 
+    def can_be_changed_by_traveller(self, now: datetime | None = None) -> bool:
+        """The traveller's own change (booking.changes): a paid booking, until its
+        departure's online booking closes, with no change already waiting for its payment."""
+        return (
+            self.status == self.Status.PAID
+            and (now or timezone.now()) < self.slot.booking_closes_at()
+            and not self.changes.filter(status="pending").exists()
+        )
+
 
 class ReservationLine(models.Model):
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
@@ -499,6 +508,10 @@ class ReservationEvent(RecordedEntry, models.Model):
         ARRIVED = "checked_in", _("Checked in: arrived")
         NO_SHOW = "no_show", _("Checked in: did not show up")
         ATTENDANCE_UNDONE = "check_in_undone", _("Check-in undone")
+        CHANGE_PENDING = "change_pending", _("Change waiting for the payment of its difference")
+        CHANGED = "changed", _("Booking changed")
+        CHANGE_RELEASED = "change_released", _("Change dropped, the booking is as it was")
+        CHANGE_NOT_APPLIED = "change_not_applied", _("Difference paid after the change ended")
 
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
@@ -514,6 +527,72 @@ class ReservationEvent(RecordedEntry, models.Model):
 
     def __str__(self) -> str:
         return f"{self.reservation_id} {self.kind}"
+
+
+class ReservationChangeQuerySet(models.QuerySet):
+    def locked(self):
+        return self.select_for_update(no_key=True, of=("self",))
+
+    def pending(self):
+        return self.filter(status=ReservationChange.Status.PENDING)
+
+    def overdue(self, now: datetime | None = None):
+        return self.pending().filter(expires_at__lte=now or timezone.now())
+
+
+class ReservationChange(models.Model):
+    """New passenger counts and/or another departure for a paid reservation.
+
+    A change that costs no more than the booking is applied at once. One that costs more is
+    `pending` until its difference is paid: the seats it needs on the target departure
+    (`seats_held`) are taken there meanwhile, and the reservation keeps its own seats, lines
+    and total until the provider confirms the difference; then the change is applied. A
+    pending change whose payment fails or whose time runs out gives its held seats back
+    (`released`) and leaves the reservation exactly as it was."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for payment")
+        APPLIED = "applied", _("Applied")
+        RELEASED = "released", _("Dropped")
+
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="changes")
+    from_slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="+")
+    to_slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="+")
+    # The new lines: [{"rate": id, "label": name, "quantity": n, "unit_amount": minor units}].
+    lines = models.JSONField()
+    old_total = models.PositiveIntegerField()
+    new_total = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    seats_held = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.CharField(max_length=ACTOR_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReservationChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reservation"],
+                condition=Q(status="pending"),
+                name="one_pending_change_per_reservation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"change {self.pk} of {self.reservation_id}"
+
+    @property
+    def difference(self) -> int:
+        """What the traveller pays (positive) or gets back (negative), in minor units."""
+        return self.new_total - self.old_total
+
+    @property
+    def seats(self) -> int:
+        return sum(line["quantity"] for line in self.lines)
 
 
 class IdempotencyKey(models.Model):

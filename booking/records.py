@@ -101,6 +101,18 @@ def _email_sent(event: ReservationEvent) -> str:
     return _("to %(address)s") % {"address": event.data["to"]} if "to" in event.data else ""
 
 
+def _change(event: ReservationEvent) -> str:
+    """A booking change: its seats and the total before and after."""
+    data = event.data
+    if "old_total" not in data or "new_total" not in data:
+        return ""
+    return _("%(seats)s; %(old)s → %(new)s") % {
+        "seats": seats(data.get("seats", 0)),
+        "old": money(data["old_total"], data.get("currency")),
+        "new": money(data["new_total"], data.get("currency")),
+    }
+
+
 # The audit log
 
 
@@ -164,6 +176,10 @@ def register_kinds() -> None:
             K.SEATS_RETAKEN: _seats_retaken,
             K.EMAIL_SENT: _email_sent,
             K.PASSENGERS_SAVED: _passengers_saved,
+            K.CHANGE_PENDING: _change,
+            K.CHANGED: _change,
+            K.CHANGE_RELEASED: _change,
+            K.CHANGE_NOT_APPLIED: _change,
         },
     )
     A = CatalogueAction

@@ -180,6 +180,25 @@ class OctoClient:
             body["unitItems"] = [{"unitId": unit_id} for unit_id in unit_items]
         return self._call("POST", f"/bookings/{uuid}/confirm", body)
 
+    def update(
+        self,
+        uuid: str,
+        *,
+        product_id: str,
+        option_id: str,
+        availability_id: str,
+        unit_items: list[str],
+    ) -> dict:
+        """PATCH: the booking on another departure (of the same or another product) or with
+        other passengers, as the booking is now here; sent again, it changes nothing more."""
+        body = {
+            "productId": product_id,
+            "optionId": option_id,
+            "availabilityId": availability_id,
+            "unitItems": [{"unitId": unit_id} for unit_id in unit_items],
+        }
+        return self._call("PATCH", f"/bookings/{uuid}", body)
+
     def cancel(self, uuid: str, *, reason: str) -> dict:
         return self._call("POST", f"/bookings/{uuid}/cancel", {"reason": reason})
 

@@ -15,6 +15,7 @@ class PanelEvent(TextChoices):
     CONFIRMED = "panel_confirmed", _("Confirmed at the panel")
     CANCELLED = "panel_cancelled", _("Cancelled at the panel")
     EXPIRED = "panel_expired", _("Expired at the panel")
+    UPDATED = "panel_updated", _("Changed at the panel")
     REFUSED = "panel_refused", _("Refused by the panel")
     CANCEL_REFUSED = "panel_cancel_refused", _("The panel did not take the cancellation")
     CONFLICT_SETTLED = "panel_conflict_settled", _("Panel conflict settled by itself")
@@ -60,6 +61,7 @@ def register_kinds() -> None:
             E.CONFIRMED: _booking,
             E.CANCELLED: _booking,
             E.EXPIRED: _booking,
+            E.UPDATED: _booking,
             E.REFUSED: _refused,
             E.CANCEL_REFUSED: _refused,
             E.CONFLICT_SETTLED: _conflict,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.errors import IllegalTransition
-from booking.models import Reservation, ReservationEvent
+from booking.models import Reservation, ReservationChange, ReservationEvent
 from tenants.actors import ACTOR_MAX_LENGTH
 
 
@@ -71,6 +71,14 @@ class PaymentIntent(models.Model):
 
     reservation = models.ForeignKey(
         Reservation, on_delete=models.PROTECT, related_name="payment_intents"
+    )
+    # Set when the attempt pays the difference of a booking change, not the booking itself.
+    change = models.ForeignKey(
+        ReservationChange,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payment_intents",
     )
     provider = models.CharField(max_length=16, choices=Provider.choices)
     method = models.CharField(max_length=16, choices=Method.choices)
@@ -258,6 +266,7 @@ class Anomaly(models.Model):
         PAID_WITHOUT_SEATS = "paid_without_seats", _("Paid, but the seats were gone")
         AMOUNT_MISMATCH = "amount_mismatch", _("Paid amount differs")
         PAID_TWICE = "paid_twice", _("Reservation paid twice")
+        CHANGE_NOT_APPLIED = "change_not_applied", _("Difference paid for a change that ended")
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     reservation = models.ForeignKey(Reservation, on_delete=models.PROTECT, related_name="anomalies")

@@ -9,8 +9,9 @@ from django.template.loader import render_to_string
 
 from booking.extensions import reservation_panel
 from booking.models import Reservation
-from payments.models import Method, Provider
-from payments.providers import payment_options
+from payments.models import Method, PaymentIntent, Provider
+from payments.providers import change_options, payment_options
+from payments.services.changes import change_pending
 
 logger = logging.getLogger(__name__)
 
@@ -22,15 +23,15 @@ LABELS = {
 }
 
 
-@reservation_panel
-def payment_choices(request: HttpRequest, reservation: Reservation) -> str:
-    """While the seats are held: the ways this operator can be paid in the reservation's
-    currency. If the credentials cannot be read, the page still shows the held seats, and
-    says so."""
-    if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed():
-        return ""
+def _options(reservation: Reservation, *, change: bool = False) -> tuple[list[dict], bool]:
+    """The ways this operator can be paid in the reservation's currency, and whether they
+    could not be read (the credentials are unavailable)."""
     try:
-        choices = payment_options(reservation.currency)
+        choices = (
+            change_options(reservation.currency)
+            if change
+            else payment_options(reservation.currency)
+        )
     except (BotoCoreError, ClientError):
         logger.exception("cannot read the payment credentials")
         choices, unavailable = [], True
@@ -40,5 +41,45 @@ def payment_choices(request: HttpRequest, reservation: Reservation) -> str:
         {"value": f"{provider}:{method}", "kind": LABELS[(provider, method)]}
         for provider, method in choices
     ]
+    return options, unavailable
+
+
+@reservation_panel
+def payment_choices(request: HttpRequest, reservation: Reservation) -> str:
+    """While the seats are held: the ways to pay. If the credentials cannot be read, the page
+    still shows the held seats, and says so."""
+    if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed():
+        return ""
+    options, unavailable = _options(reservation)
     context = {"reservation": reservation, "options": options, "unavailable": unavailable}
     return render_to_string("payments/_options.html", context, request=request)
+
+
+@reservation_panel
+def change_payment(request: HttpRequest, reservation: Reservation) -> str:
+    """A change waiting for its difference: what it is, until when its seats are kept, and
+    the ways to pay (or that the payment is being confirmed)."""
+    change = change_pending(reservation.pk)
+    if change is None:
+        return ""
+    options, unavailable = _options(reservation, change=True)
+    context = {
+        "reservation": reservation,
+        "change": change,
+        "paying": change.payment_intents.filter(status=PaymentIntent.Status.PENDING).exists(),
+        "options": options,
+        "unavailable": unavailable,
+    }
+    return render_to_string("payments/_change.html", context, request=request)
+
+
+@reservation_panel
+def change_offer(request: HttpRequest, reservation: Reservation) -> str:
+    """A paid booking the traveller may still change (payments.views.may_change): the way
+    to the change page, and until when."""
+
+    if not reservation.can_be_changed_by_traveller():
+        return ""
+    return render_to_string(
+        "payments/_change_offer.html", {"reservation": reservation}, request=request
+    )

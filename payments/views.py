@@ -1,18 +1,32 @@
-"""The traveller's payment pages, and the providers' webhooks."""
+"""The traveller's payment pages (a booking, and the change of a paid one), and the
+providers' webhooks."""
+
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseClientRefresh,
+    HttpResponseStopPolling,
+)
 
-from booking.models import Reservation
+from booking.models import Reservation, Slot
+from payments.change_form import change_attempt
 from payments.models import Method, Provider
-from payments.panels import payment_choices
-from payments.providers import ProviderNotConfigured, payment_options, provider_for
+from payments.panels import change_payment, payment_choices
+from payments.providers import (
+    ProviderNotConfigured,
+    change_options,
+    payment_options,
+    provider_for,
+)
 from payments.providers.base import (
     CheckoutUrls,
     InvalidWebhook,
@@ -20,6 +34,7 @@ from payments.providers.base import (
     ProviderError,
     ProviderNoAnswer,
 )
+from payments.services.changes import change_pending
 from payments.services.checkout import PaymentNotPossible, payment_start
 from payments.services.webhooks import payment_apply_webhook, webhook_reject, webhook_seen
 from tenants.actors import Actor, client_scope
@@ -38,18 +53,26 @@ def _reservation(code: str) -> Reservation:
 
 
 @require_POST
-def pay(request: HttpRequest, code: str) -> HttpResponse:
-    """Open a payment with the chosen provider and method, and send the traveller there."""
+def pay(request: HttpRequest, code: str, change_id: int | None = None) -> HttpResponse:
+    """Open a payment with the chosen provider and method, and send the traveller there: for
+    a held reservation, or for the difference of its pending change (`change_id`)."""
     reservation = _reservation(code)
-    if reservation.passengers_missing():
+    change = None
+    if change_id is not None:
+        change = get_object_or_404(reservation.changes, pk=change_id)
+    elif reservation.passengers_missing():
         # The reservation page asks for them before it offers the ways to pay.
         messages.error(request, _("Please tell us who is travelling first."))
         return redirect(reservation)
     choice = tuple(request.POST.get("pay", "").split(":", 1))
-    if choice not in payment_options(reservation.currency):
+    offered = change_options if change else payment_options
+    if choice not in offered(reservation.currency):
         return redirect(reservation)
     provider, method = choice
-    return_url = request.build_absolute_uri(reverse("payments:return", args=[code]))
+    if change is None:
+        return_url = request.build_absolute_uri(reverse("payments:return", args=[code]))
+    else:
+        return_url = request.build_absolute_uri(reservation.get_absolute_url())
     urls = CheckoutUrls(
         success=return_url,
         cancel=return_url,
@@ -62,9 +85,13 @@ def pay(request: HttpRequest, code: str) -> HttpResponse:
             method=method,
             urls=urls,
             actor=Actor.traveller(client_scope(request)),
+            change=change,
         )
     except PaymentNotPossible:
-        messages.error(request, _("This reservation can no longer be paid."))
+        if change is not None:
+            messages.error(request, _("This change can no longer be paid."))
+        else:
+            messages.error(request, _("This reservation can no longer be paid."))
         return redirect(reservation)
     except ProviderNoAnswer:
         return _provider_not_answering(request, reservation)
@@ -123,6 +150,65 @@ def pix(request: HttpRequest, code: str, intent_id: int) -> HttpResponse:
     reservation = _reservation(code)
     intent = get_object_or_404(reservation.payment_intents, pk=intent_id, method=Method.PIX)
     return _poll(request, reservation, "payments/pix.html", {"pix": intent})
+
+
+def change_status(request: HttpRequest, code: str, change_id: int) -> HttpResponse:
+    """The pending change's box, polled while its payment is awaited; once the change is
+    applied or dropped, the page is reloaded to show the booking as it is."""
+    reservation = _reservation(code)
+    change = get_object_or_404(reservation.changes, pk=change_id)
+    if change_pending(reservation.pk) != change:
+        return HttpResponseClientRefresh()
+    return HttpResponse(change_payment(request, reservation))
+
+
+# How far ahead a traveller may move their booking.
+CHANGE_PICKER_DAYS = 120
+
+
+@require_http_methods(["GET", "POST"])
+def change(request: HttpRequest, code: str) -> HttpResponse:
+    """The traveller changes their paid booking (anyone with its code, as for paying): other
+    passengers, or another departure open for online booking of any activity sold in the
+    booking's currency. A cheaper change is refunded at once, a dearer one paid on the
+    booking's page."""
+    reservation = _reservation(code)
+    if not reservation.can_be_changed_by_traveller():
+        messages.error(request, _("This booking can no longer be changed online."))
+        return redirect(reservation)
+    now = timezone.now()
+    departures = (
+        Slot.objects.bookable(now)
+        .filter(
+            activity__is_active=True,
+            activity__rates__currency=reservation.currency,
+            starts_at__lt=now + timedelta(days=CHANGE_PICKER_DAYS),
+        )
+        .distinct()
+        .select_related("activity")
+        .order_by("activity__position", "activity__name", "starts_at")
+    )
+    attempt = change_attempt(
+        posted=request.POST if request.method == "POST" else None,
+        reservation=reservation,
+        departures=departures,
+        actor=Actor.traveller(client_scope(request)),
+    )
+    if attempt.change is not None:
+        messages.success(request, _changed(attempt.change))
+        target = reservation.get_absolute_url()
+        return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    template = "payments/change.html" + ("#change" if request.htmx else "")
+    context = {"reservation": reservation, **attempt.context()}
+    return render(request, template, context, status=attempt.status)
+
+
+def _changed(change) -> str:
+    if change.difference > 0:
+        return _("We hold the seats for your change: pay the difference to confirm it.")
+    if change.difference < 0:
+        return _("Your booking was changed. We are refunding the difference.")
+    return _("Your booking was changed.")
 
 
 def confirmed(request: HttpRequest, code: str) -> HttpResponse:

@@ -143,6 +143,16 @@ def book_data(departure: Slot, adults=2, children=1, key="key-1", **extra) -> di
     } | extra
 
 
+def change_data(departure: Slot, adults=0, children=0, **buttons) -> dict:
+    """The change form (backoffice's and the traveller's) as posted: a departure, counts."""
+    adult, child = departure.activity.rates.all()
+    return {
+        "slot": departure.pk,
+        f"rate_{adult.pk}": adults,
+        f"rate_{child.pk}": children,
+    } | buttons
+
+
 # Payments: provider objects and webhooks signed with the providers' real schemes
 
 
@@ -158,6 +168,24 @@ def stripe_intent(reservation: Reservation, reference: str, **fields) -> Payment
         "provider_reference": reference,
     }
     return PaymentIntent.objects.create(reservation=reservation, **(defaults | fields))
+
+
+def paid_by_card(reservation: Reservation, payment_id: str = "pi_1") -> Reservation:
+    """A held reservation paid in full by card at Stripe, as its verified webhook leaves it:
+    the succeeded intent, and the reservation paid."""
+    from booking.services import reservation_confirm_payment
+
+    PaymentIntent.objects.create(
+        reservation=reservation,
+        provider="stripe",
+        method="card",
+        status="succeeded",
+        amount=reservation.total_amount,
+        currency=reservation.currency,
+        provider_payment_id=payment_id,
+    )
+    reservation_confirm_payment(reservation_id=reservation.pk, actor=provider())
+    return Reservation.objects.get(pk=reservation.pk)
 
 
 def stripe_event(event_type: str, obj: dict, event_id: str | None = None) -> dict:

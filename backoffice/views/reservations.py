@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from backoffice.common import PAGE_SIZE, actor, after_action, posted_id
 from backoffice.forms import RefundForm, ReservationFilterForm
+from booking.changes import CHANGE_ROLE, reservation_change_release
 from booking.days import local_day_bounds, parse_day
 from booking.errors import BookingError
 from booking.forms import PassengersForm
@@ -125,6 +126,9 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
             "emails": [e for e in events if e.kind == ReservationEvent.Kind.EMAIL_SENT],
             "panel": _panel_of(reservation),
             "passengers_form": passengers_form,
+            "pending_change": reservation.changes.pending()
+            .select_related("to_slot__activity")
+            .first(),
         },
         status=400 if refund_form.errors or hasattr(request, "passengers_form") else 200,
     )
@@ -189,6 +193,13 @@ def _act(request: HttpRequest, reservation: Reservation) -> HttpResponse | None:
                 return None
             passengers_save(reservation_id=reservation.pk, passengers=form.details(), actor=who)
             messages.success(request, _("Passenger details saved."))
+        elif "drop_change" in request.POST:
+            membership_require(request.user, request.tenant, CHANGE_ROLE)
+            change = get_object_or_404(
+                reservation.changes.pending(), pk=posted_id(request, "drop_change")
+            )
+            reservation_change_release(change_id=change.pk, actor=who, reason="dropped_by_staff")
+            messages.success(request, _("The change was dropped; its seats are free again."))
         elif "refund" in request.POST:
             membership_require(request.user, request.tenant, Role.OWNER)
             intent = get_object_or_404(reservation.payment_intents, pk=posted_id(request, "refund"))

@@ -10,6 +10,8 @@ agree:
                  hold left here)
     paid      -> a hold if the panel has none, then `POST /bookings/{uuid}/confirm` with the
                  traveller's contact
+    changed   -> (a paid booking moved, or its passengers changed) `PATCH /bookings/{uuid}`
+                 with the departure and unit items it has now, if the panel holds it
     cancelled, expired, refunded -> `POST /bookings/{uuid}/cancel` if the panel holds it
 
 so a message replayed, duplicated or delivered out of order changes nothing more, and an OCTO
@@ -38,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking.errors import IllegalTransition
+from booking.events import Change
 from booking.models import Reservation, ReservationEvent
 from booking.services import reservation_release_sold_elsewhere
 from outbox.delivery import consumer
@@ -80,6 +83,7 @@ class Outcome(StrEnum):
     RESERVED = "reserved"
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
+    UPDATED = "updated"
     REFUSED = "refused"
     NOT_SYNCED = "not_synced"  # no enabled connection, or the activity is not mapped
 
@@ -149,6 +153,7 @@ def deliver_push(message: OutboxMessage) -> None:
         reservation_id=message.payload["reservation_id"],
         actor=ACTOR,
         refused_again=message.payload.get("change") == AGAIN,
+        changed=message.payload.get("change") == Change.CHANGED,
     )
 
 
@@ -171,6 +176,7 @@ class _Push:
     now: datetime
     current: PanelBooking | None
     refused_again: bool = False
+    changed: bool = False
     outcome: Outcome = Outcome.UNCHANGED
 
 
@@ -180,9 +186,12 @@ def panel_push(
     actor: Actor,
     now: datetime | None = None,
     refused_again: bool = False,
+    changed: bool = False,
 ) -> Outcome:
     """Make the panel agree with the reservation as it is now (see the module's docstring).
-    A hold the panel refused is asked again only when `refused_again` (staff's "push again").
+    A hold the panel refused is asked again only when `refused_again` (staff's "push again");
+    a booking the panel holds is updated there when `changed` (its departure or passengers
+    changed here).
 
     Locks: no row lock while the panel is spoken to. Pushes of one reservation take turns
     on a transaction-level advisory lock named after it (nothing else ever takes it: no
@@ -209,6 +218,7 @@ def panel_push(
             now=now,
             current=reservation.panel_bookings.current().first(),
             refused_again=refused_again,
+            changed=changed,
         )
         try:
             _converge(push, actor)
@@ -268,6 +278,10 @@ def _converge(push: _Push, actor: Actor) -> None:
                     actor=actor,
                 )
             return
+        if push.changed and status in HOLDING:
+            _update(push, actor)
+            push.changed = False
+            continue
         if status == PanelBooking.Status.CONFIRMED:
             return  # held or paid here, confirmed there: nothing more to say
         # A hold the panel refused stays refused (staff see the conflict) unless staff push it
@@ -348,6 +362,29 @@ def _confirm(push: _Push, actor: Actor) -> None:
         if answer is None or answer.get("status") in ("ON_HOLD", "PENDING"):
             raise
     _record(push, current.attempt, uuid, answer, actor)
+
+
+def _update(push: _Push, actor: Actor) -> None:
+    """The booking changed here (booking.changes): the panel's booking is updated to the
+    departure and unit items it has now. Refused (sold out there, say): recorded and raised
+    like a refused hold, the booking at the panel as it was."""
+    current, uuid = push.current, str(push.current.uuid)
+    answer = push.client.update(
+        uuid,
+        product_id=push.mapping.panel_product_id,
+        option_id=push.mapping.panel_option_id,
+        availability_id=_availability_id(push),
+        unit_items=unit_items(push.reservation),
+    )
+    _record(push, current.attempt, uuid, answer, actor)
+    push.outcome = Outcome.UPDATED
+    _timeline(
+        push.reservation,
+        PanelEvent.UPDATED,
+        actor,
+        push.current.supplier_reference,
+        data={"uuid": uuid, "seats": push.current.seats},
+    )
 
 
 def _cancel(push: _Push, actor: Actor) -> None:

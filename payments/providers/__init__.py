@@ -39,3 +39,14 @@ def payment_options(currency: str, schema_name: str | None = None) -> list[tuple
         elif credentials.stripe:
             options.append((Provider.STRIPE, Method.PIX))
     return options
+
+
+def change_options(currency: str, schema_name: str | None = None) -> list[tuple[str, str]]:
+    """The ways to pay a booking change's difference: those of a booking, but for Mercado
+    Pago's Pix, whose page follows a held booking to its confirmation (a hosted checkout
+    returns to the booking's own page, which follows the change)."""
+    return [
+        option
+        for option in payment_options(currency, schema_name)
+        if option != (Provider.MERCADOPAGO, Method.PIX)
+    ]

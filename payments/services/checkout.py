@@ -2,9 +2,10 @@
 reservation. Provider calls are made outside any lock."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from booking.errors import BookingError
-from booking.models import Reservation
+from booking.models import Reservation, ReservationChange
 from payments.models import PaymentIntent
 from payments.providers import provider_for
 from payments.providers.base import CheckoutUrls, ProviderError, ProviderNoAnswer
@@ -18,12 +19,21 @@ class PaymentNotPossible(BookingError):
 
 
 def payment_start(
-    *, reservation: Reservation, provider: str, method: str, urls: CheckoutUrls, actor: Actor
+    *,
+    reservation: Reservation,
+    provider: str,
+    method: str,
+    urls: CheckoutUrls,
+    actor: Actor,
+    change: ReservationChange | None = None,
 ) -> PaymentIntent:
-    """Open a payment attempt at the provider for a held reservation and return it, with the
-    checkout URL or the Pix code to show. Earlier open attempts are cancelled at their
-    provider first, so the traveller cannot pay twice. Any traveller with the reservation's
-    code may pay it (a payment link can be passed on); the code is unguessable.
+    """Open a payment attempt at the provider for a held reservation, or for the difference
+    of a paid reservation's pending `change`, and return it, with the checkout URL or the
+    Pix code to show. Earlier open attempts for the same thing are cancelled at their
+    provider, so the traveller cannot pay twice (for a change, once the new attempt is
+    recorded: its earlier attempt's cancellation must not drop the change). Any traveller
+    with the reservation's code may pay it (a payment link can be passed on); the code is
+    unguessable.
 
     The intent row, with what the create call will send, is committed before the call (which
     carries the intent's own idempotency key), then updated under its lock. A call the
@@ -33,23 +43,28 @@ def payment_start(
     Raises PaymentNotPossible, ProviderError (ProviderNoAnswer when it did not answer).
     """
     actor_require(actor, TRAVELLER)
-    if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed():
-        raise PaymentNotPossible()
-    for earlier in reservation.payment_intents.open():
-        if earlier.provider_reference:
-            provider_for(earlier.provider).cancel_checkout(earlier)
-
+    if change is None:
+        if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed():
+            raise PaymentNotPossible()
+        _cancel_open(reservation.payment_intents.open())
+        earlier = []
+    else:
+        if not _change_payable(reservation, change):
+            raise PaymentNotPossible()
+        earlier = list(change.payment_intents.open())
     gateway = provider_for(provider)
     with transaction.atomic():
         intent = PaymentIntent.objects.create(
             reservation=reservation,
+            change=change,
             provider=provider,
             method=method,
-            amount=reservation.total_amount,
+            amount=change.difference if change else reservation.total_amount,
             currency=reservation.currency,
         )
         intent.provider_request = gateway.checkout_request(intent, urls)
         intent.save(update_fields=["provider_request"])
+    _cancel_open(earlier)
     try:
         checkout = gateway.create_checkout(intent)
     except ProviderNoAnswer as exc:
@@ -75,3 +90,19 @@ def payment_start(
         intent.save()
         intent.add_to_timeline("payment_started", actor, method=method)
     return intent
+
+
+def _cancel_open(intents) -> None:
+    for earlier in intents:
+        if earlier.provider_reference:
+            provider_for(earlier.provider).cancel_checkout(earlier)
+
+
+def _change_payable(reservation: Reservation, change: ReservationChange) -> bool:
+    return (
+        change.reservation_id == reservation.pk
+        and change.status == ReservationChange.Status.PENDING
+        and change.expires_at > timezone.now()
+        and change.difference > 0
+        and reservation.status == Reservation.Status.PAID
+    )

@@ -1,19 +1,31 @@
 """Refunds: staff ask the provider to give money back (`refund_request`); the provider's
 confirmation, through a webhook or its answer, settles the requests (`refunds_settle`). A
 request the provider did not answer stays requested and is sent again by the reconciler
-(`refund_send`) with the same idempotency key: it is never made twice."""
+(`refund_send`) with the same idempotency key: it is never made twice.
 
+A refund that follows a change of state (the lower price of a changed booking, a difference
+paid for a change that had ended) is written with that change and sent through the outbox
+(`refund_queue`), so it is asked for exactly when the change commits."""
+
+import logging
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from booking.errors import IllegalTransition
+from outbox.delivery import consumer
+from outbox.models import OutboxMessage
+from outbox.services import outbox_emit
 from payments.models import PaymentIntent, Refund
 from payments.providers import provider_for
 from payments.providers.base import ProviderError, ProviderNoAnswer
 from tenants.actors import STAFF, SYSTEM, Actor, actor_require
 from tenants.models import Role
+
+logger = logging.getLogger(__name__)
+REFUND_SEND = "payments.refund_send"
+SENDER = Actor.system("refunds")
 
 
 def refund_request(
@@ -35,10 +47,7 @@ def refund_request(
     actor_require(actor, STAFF, role=Role.OWNER)
     with transaction.atomic():
         intent = PaymentIntent.objects.locked().get(pk=intent_id)
-        requested = sum(
-            intent.refunds.filter(status=Refund.Status.REQUESTED).values_list("amount", flat=True)
-        )
-        if amount <= 0 or amount > intent.refundable_amount - requested:
+        if amount <= 0 or amount > refundable_now(intent):
             raise IllegalTransition("nothing left to refund for that amount")
         refund = Refund.objects.create(
             intent=intent, amount=amount, requested_by=str(actor), reason=reason
@@ -50,6 +59,42 @@ def refund_request(
         intent.add_to_timeline("refund_unanswered", actor, note=str(exc)[:500], amount=amount)
         refund.refresh_from_db()
         return refund
+
+
+def refundable_now(intent: PaymentIntent) -> int:
+    """What is left to refund of a locked intent, refunds already asked for included."""
+    requested = intent.refunds.filter(status=Refund.Status.REQUESTED).values_list(
+        "amount", flat=True
+    )
+    return intent.refundable_amount - sum(requested)
+
+
+def refund_queue(intent: PaymentIntent, *, amount: int, actor: Actor, reason: str) -> Refund:
+    """In the caller's transaction, with the intent locked: a refund of `amount` (at most
+    what is left to refund), sent to the provider through the outbox once that commits."""
+    refund = Refund.objects.create(
+        intent=intent, amount=amount, requested_by=str(actor), reason=reason[:240]
+    )
+    intent.add_to_timeline("refund_requested", actor, note=reason, amount=amount)
+    outbox_emit(topic=REFUND_SEND, payload={"refund_id": refund.pk})
+    return refund
+
+
+@consumer(REFUND_SEND)
+def deliver_refund(message: OutboxMessage) -> None:
+    """Send a queued refund. No answer: the outbox tries again (same idempotency key). A
+    refusal fails the refund (refund_send records it) and is told in the timeline for staff,
+    not retried."""
+    try:
+        refund = refund_send(refund_id=message.payload["refund_id"], actor=SENDER)
+    except ProviderNoAnswer:
+        raise
+    except ProviderError as exc:
+        refund = Refund.objects.select_related("intent").get(pk=message.payload["refund_id"])
+        refund.intent.add_to_timeline(
+            "refund_failed", SENDER, note=str(exc)[:500], amount=refund.amount
+        )
+        logger.warning("refund %s refused by the provider: %s", refund.pk, exc)
 
 
 def refund_send(*, refund_id: int, actor: Actor) -> Refund:

@@ -22,6 +22,7 @@ from payments.models import Anomaly, Method, PaymentIntent, Refund, WebhookEvent
 from payments.providers.base import PaymentState, RefundState, WebhookFacts
 from payments.records import PaymentEvent
 from payments.services.anomalies import anomaly_raise
+from payments.services.changes import change_payment_ended, change_payment_landed
 from payments.services.refunds import refunds_settle
 from tenants.actors import PROVIDER, Actor, actor_require
 
@@ -83,6 +84,8 @@ def intent_apply_state(
         intent.transition_to(target)
         intent.save()
         intent.add_to_timeline(ENDED[target], actor, note=state.detail)
+        if intent.change_id:
+            change_payment_ended(intent, actor=actor, now=now)
         return Outcome.APPLIED
     if target == S.PENDING:
         if intent.status != S.CREATED:
@@ -141,6 +144,9 @@ def _apply_success(
     # The payment that paid is the one to refund (an earlier one may have been declined).
     intent.provider_payment_id = state.payment_id or intent.provider_payment_id
     intent.save()
+    if intent.change_id:
+        applied = change_payment_landed(intent, actor=actor, webhook=webhook, now=now)
+        return Outcome.APPLIED if applied else Outcome.ANOMALY
     landing = reservation_confirm_payment(
         reservation_id=intent.reservation_id,
         actor=actor,
@@ -215,6 +221,13 @@ def _apply_refund(intent: PaymentIntent, fact: RefundState, *, actor: Actor, now
     )
 
 
+def _money_kept(reservation_id: int) -> bool:
+    """Some payment of the reservation is still not given back in full."""
+    return PaymentIntent.objects.filter(
+        reservation_id=reservation_id, status__in=(S.SUCCEEDED, S.PARTIALLY_REFUNDED)
+    ).exists()
+
+
 def _apply_refunded_amount(
     intent: PaymentIntent, refunded: int, *, actor: Actor, now: datetime
 ) -> str:
@@ -229,8 +242,10 @@ def _apply_refunded_amount(
     intent.save()
     refunds_settle(intent, now=now)
     intent.add_to_timeline("refund_confirmed", actor, amount_refunded=intent.amount_refunded)
-    if intent.status == S.REFUNDED:
-        # A reservation that was never paid (paid without seats) has no seats to release.
+    if intent.status == S.REFUNDED and not _money_kept(intent.reservation_id):
+        # A reservation that was never paid (paid without seats) has no seats to release;
+        # one still paid by another attempt (a change's difference, the booking itself
+        # after its difference was given back) keeps them.
         with contextlib.suppress(IllegalTransition):
             reservation_refund(reservation_id=intent.reservation_id, actor=actor, now=now)
     return Outcome.APPLIED

@@ -57,6 +57,13 @@ def timeline_examples(alpha, currency: str) -> dict[str, tuple[dict, callable]]:
         "checked_in": ({"was": ""}, list),
         "no_show": ({"was": ""}, list),
         "check_in_undone": ({"was": "arrived"}, list),
+        **{
+            kind: (
+                {"seats": 3, "old_total": 1700000, "new_total": 2550000, "currency": "ARS"},
+                lambda: ["3", f"{money(1700000)} → {money(2550000)}"],
+            )
+            for kind in ("change_pending", "changed", "change_released", "change_not_applied")
+        },
         "payment_started": (
             {"intent": 1, "provider": "stripe", "method": "card"},
             lambda: ["Stripe", str(Method.CARD.label)],
@@ -94,6 +101,7 @@ def timeline_examples(alpha, currency: str) -> dict[str, tuple[dict, callable]]:
         "panel_confirmed": (booking, lambda: ["2"]),
         "panel_cancelled": (booking, lambda: ["2"]),
         "panel_expired": (booking, lambda: ["2"]),
+        "panel_updated": (booking, lambda: ["2"]),
         "panel_refused": (
             {"code": "INVALID_PRODUCT_ID"},
             lambda: [str(STAFF_MESSAGES["INVALID_PRODUCT_ID"])],
