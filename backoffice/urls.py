@@ -3,8 +3,8 @@ from django.urls import path
 from backoffice.views import (
     activity_editor,
     catalogue,
-    checkin,
     changes,
+    checkin,
     dashboard,
     departures,
     manifest,
