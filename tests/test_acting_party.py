@@ -32,6 +32,7 @@ SERVICE_MODULES = [
     "panel_sync.services.connection",
     "panel_sync.services.catalogue",
     "panel_sync.services.push",
+    "panel_sync.services.push_queue",
     "panel_sync.services.pull",
     "panel_sync.services.conflicts",
     "panel_sync.services.octo_terms",

@@ -29,7 +29,7 @@ from panel_sync.services.catalogue import (
 )
 from panel_sync.services.conflicts import conflict_resolve
 from panel_sync.services.connection import panel_connect, panel_test_connection
-from panel_sync.services.push import PUSH, panel_push_again, pushes_pending
+from panel_sync.services.push_queue import PUSH, panel_push_again, pushes_pending
 from panel_sync.tasks import pull_named, pull_operator
 from tenants.models import Role
 from tenants.permissions import membership_require, staff_required

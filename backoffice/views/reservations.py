@@ -21,7 +21,7 @@ from booking.passengers import passengers_save
 from booking.services import reservation_cancel, reservation_resend_confirmation
 from panel_sync.models import ExternalBooking, PanelConflict, PanelConnection, ProductMapping
 from panel_sync.octo import STAFF_MESSAGES
-from panel_sync.services.push import panel_push_again
+from panel_sync.services.push_queue import panel_push_again
 from payments.models import PaymentIntent, WebhookEvent
 from payments.providers.base import ProviderError
 from payments.services.reconciliation import payment_reconcile

@@ -45,7 +45,7 @@ from panel_sync.octo import OctoClient, PanelError, PanelUnavailable, availabili
 from panel_sync.services.catalogue import panel_products_record
 from panel_sync.services.conflicts import conflict_raise, conflict_settle
 from panel_sync.services.connection import panel_client, panel_record_error
-from panel_sync.services.push import panel_push_unheard
+from panel_sync.services.push_queue import panel_push_unheard
 from tenants.actors import SYSTEM, Actor, actor_require
 
 logger = logging.getLogger(__name__)

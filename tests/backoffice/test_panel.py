@@ -26,7 +26,7 @@ from panel_sync.models import (
 from panel_sync.services.catalogue import product_import, product_map, unit_map
 from panel_sync.services.conflicts import conflict_resolve
 from panel_sync.services.connection import panel_connect, panel_test_connection
-from panel_sync.services.push import PUSH, panel_push_again
+from panel_sync.services.push_queue import PUSH, panel_push_again
 from tenants.models import Role
 from tests import factories
 from tests.factories import hold

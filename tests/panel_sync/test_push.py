@@ -20,13 +20,8 @@ from booking.services import (
 from outbox.delivery import MAX_ATTEMPTS, outbox_deliver
 from outbox.models import OutboxMessage
 from panel_sync.models import PanelBooking, PanelConflict
-from panel_sync.services.push import (
-    ACTOR,
-    Outcome,
-    panel_push,
-    panel_push_unheard,
-    pushes_pending,
-)
+from panel_sync.services.push import ACTOR, Outcome, panel_push
+from panel_sync.services.push_queue import panel_push_unheard, pushes_pending
 from tests.factories import ALPHA_HOST, SYSTEM, provider, traveller
 from tests.panel_sync.world import availability_id, catalogue
 
@@ -351,7 +346,7 @@ def test_a_rate_not_mapped_is_refused_here_and_pushed_again_once_staff_map_it(pa
     from booking.services import Contact, PricedLine, reservation_hold
     from panel_sync.models import UnitMapping
     from panel_sync.services.catalogue import unit_map
-    from panel_sync.services.push import panel_push_again
+    from panel_sync.services.push_queue import panel_push_again
     from tenants.models import Role
     from tests import factories
 

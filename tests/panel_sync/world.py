@@ -15,7 +15,7 @@ from panel_sync.models import PanelBooking, ProductMapping
 from panel_sync.services.catalogue import product_map
 from panel_sync.services.connection import panel_connect, panel_test_connection
 from panel_sync.services.pull import panel_pull
-from panel_sync.services.push import PUSH
+from panel_sync.services.push_queue import PUSH
 from tenants.models import Role
 from tests import factories
 from tests.factories import SYSTEM
