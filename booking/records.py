@@ -72,6 +72,10 @@ def _held(event: ReservationEvent) -> str:
     return _("%(seats)s until %(time)s") % {"seats": count, "time": until} if until else count
 
 
+def _hold_extended(event: ReservationEvent) -> str:
+    return _("until %(time)s") % {"time": moment(event.data.get("hold_expires_at"))}
+
+
 def _released(event: ReservationEvent) -> str:
     return seats(event.data["seats"]) if "seats" in event.data else ""
 
@@ -168,6 +172,7 @@ def register_kinds() -> None:
         K,
         {
             K.HELD: _held,
+            K.HOLD_EXTENDED: _hold_extended,
             K.EXPIRED: _released,
             K.CANCELLED: _released,
             K.REFUNDED: _released,

@@ -7,11 +7,14 @@ from email.utils import formataddr, parseaddr
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name
+
+# How long a traveller who started paying may take at the provider (Operator.payment_minutes).
+PAYMENT_MINUTES_MIN, PAYMENT_MINUTES_MAX = 5, 60
 
 CURRENCIES = [("ARS", "ARS"), ("BRL", "BRL"), ("CLP", "CLP"), ("USD", "USD")]
 
@@ -50,6 +53,18 @@ class Operator(TenantMixin):
     hold_minutes = models.PositiveSmallIntegerField(
         default=15, help_text=_("How long seats stay held while the traveller pays.")
     )
+    payment_minutes = models.PositiveSmallIntegerField(
+        _("minutes to pay"),
+        default=30,
+        validators=[
+            MinValueValidator(PAYMENT_MINUTES_MIN),
+            MaxValueValidator(PAYMENT_MINUTES_MAX),
+        ],
+        help_text=_(
+            "When a traveller starts paying, their seats stay held this many minutes from then, "
+            "and the payment provider's checkout ends with the hold."
+        ),
+    )
     contact_email = models.EmailField(
         _("e-mail for travellers"),
         blank=True,
@@ -64,6 +79,15 @@ class Operator(TenantMixin):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    payment_minutes__gte=PAYMENT_MINUTES_MIN,
+                    payment_minutes__lte=PAYMENT_MINUTES_MAX,
+                ),
+                name="operator_payment_minutes_bounded",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -236,6 +236,7 @@ class ReservationEvent(RecordedEntry, models.Model):
         audit.kinds.TIMELINE_KINDS)."""
 
         HELD = "held", _("Seats held")
+        HOLD_EXTENDED = "hold_extended", _("Hold extended while paying")
         EXPIRED = "expired", _("Hold expired, seats released")
         CANCELLED = "cancelled", _("Cancelled, seats released")
         PAID = "paid", _("Paid")

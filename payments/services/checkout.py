@@ -4,8 +4,9 @@ reservation. Provider calls are made outside any lock."""
 from django.db import transaction
 from django.utils import timezone
 
-from booking.errors import BookingError
+from booking.errors import BookingError, IllegalTransition
 from booking.models import Reservation, ReservationChange
+from booking.services import reservation_extend_hold
 from payments.models import PaymentIntent
 from payments.providers import provider_for
 from payments.providers.base import CheckoutUrls, ProviderError, ProviderNoAnswer
@@ -33,7 +34,8 @@ def payment_start(
     provider, so the traveller cannot pay twice (for a change, once the new attempt is
     recorded: its earlier attempt's cancellation must not drop the change). Any traveller
     with the reservation's code may pay it (a payment link can be passed on); the code is
-    unguessable.
+    unguessable. A held reservation's hold is first extended to cover the provider's checkout
+    (booking.services.reservation_extend_hold: the operator's `payment_minutes`).
 
     The intent row, with what the create call will send, is committed before the call (which
     carries the intent's own idempotency key), then updated under its lock. A call the
@@ -44,8 +46,10 @@ def payment_start(
     """
     actor_require(actor, TRAVELLER)
     if change is None:
-        if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed():
-            raise PaymentNotPossible()
+        try:
+            reservation = reservation_extend_hold(reservation_id=reservation.pk, actor=actor)
+        except IllegalTransition as exc:
+            raise PaymentNotPossible() from exc
         _cancel_open(reservation.payment_intents.open())
         earlier = []
     else:

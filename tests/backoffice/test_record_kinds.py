@@ -41,6 +41,7 @@ def timeline_examples(alpha, currency: str) -> dict[str, tuple[dict, callable]]:
     booking = {"uuid": "0f8e", "seats": 2}
     return {
         "held": ({"seats": 2, "hold_expires_at": at.isoformat()}, lambda: ["2", "17:30"]),
+        "hold_extended": ({"hold_expires_at": at.isoformat()}, lambda: ["17:30"]),
         "expired": ({"seats": 3}, lambda: ["3"]),
         "cancelled": ({"seats": 3}, lambda: ["3"]),
         "refunded": ({"seats": 3}, lambda: ["3"]),
