@@ -70,6 +70,17 @@ class Operator(TenantMixin):
         blank=True,
         help_text=_("Travellers' replies to the booking e-mails go to this address."),
     )
+    contact_phone = models.CharField(
+        _("phone for travellers"),
+        max_length=40,
+        blank=True,
+        help_text=_("Shown on the confirmation page and e-mail, with the e-mail address."),
+    )
+    # The operator's own sender address, used as the From of its e-mails once SES says it is a
+    # verified identity (the address, or its domain): `sender_verified_at` is when SES said so,
+    # and is cleared whenever the address changes (tenants.operator_settings).
+    sender_email = models.EmailField(_("sender address"), blank=True)
+    sender_verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OperatorQuerySet.as_manager()
@@ -100,14 +111,33 @@ class Operator(TenantMixin):
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    @property
+    def sends_as_itself(self) -> bool:
+        """Whether its e-mails go out from its own sender address (SES verified it)."""
+        return bool(self.sender_email and self.sender_verified_at)
+
     def email_from(self) -> str:
-        """The From of the e-mails sent on the operator's behalf: its name, with the platform's
-        own address (DEFAULT_FROM_EMAIL), the one SES has verified. Travellers' replies go to the
-        operator's own address through Reply-To (`email_reply_to`)."""
-        return formataddr((self.display_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+        """The From of the e-mails sent on the operator's behalf, with its name: its own sender
+        address once SES has verified it, else the platform's own address (DEFAULT_FROM_EMAIL,
+        verified at SES), travellers' replies then going to the operator through Reply-To."""
+        address = (
+            self.sender_email if self.sends_as_itself else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+        )
+        return formataddr((self.display_name, address))
 
     def email_reply_to(self) -> list[str]:
-        return [self.contact_email] if self.contact_email else []
+        """Where travellers' replies go: the contact address, unless it is the From already."""
+        own = self.sender_email if self.sends_as_itself else ""
+        if self.contact_email and self.contact_email.lower() != own.lower():
+            return [self.contact_email]
+        return []
+
+    def site_url(self) -> str:
+        """Its site as travellers reach it (its primary domain's, see Domain.site_url), the
+        start of every link made outside a request: e-mails, calendar files. "" without a
+        domain (the platform's own row before it has one)."""
+        domain = self.domains.filter(is_primary=True).first()
+        return domain.site_url() if domain else ""
 
 
 class Domain(DomainMixin):

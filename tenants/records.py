@@ -4,13 +4,19 @@ audit.kinds from TenantsConfig.ready)."""
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from audit.kinds import ACTOR_NAMES, AUDIT_ACTIONS
-from tenants.models import Role
+from audit.kinds import ACTOR_NAMES, AUDIT_ACTIONS, old_to_new
+from tenants.models import Operator, Role
 
 
 class TeamAction(TextChoices):
     MEMBER_GRANTED = "member_granted", _("Access given")
     MEMBER_REMOVED = "member_removed", _("Access removed")
+
+
+class SettingsAction(TextChoices):
+    SETTINGS_CHANGED = "settings_changed", _("Settings changed")
+    SENDER_VERIFIED = "sender_verified", _("Sender address verified")
+    SENDER_VERIFICATION_SENT = "sender_verification_sent", _("Sender address verification sent")
 
 
 class TenantsActor(TextChoices):
@@ -25,6 +31,19 @@ def _granted(entry) -> str:
     return str(Role(role).label) if role in Role.values else ""
 
 
+def _settings_changed(entry) -> str:
+    """Each setting changed, by its label: "e-mail for travellers: a → b"."""
+    empty = _("(none)")
+    return "; ".join(
+        f"{Operator._meta.get_field(name).verbose_name}: "
+        + old_to_new(change["old"] or empty, change["new"] or empty)
+        for name, change in entry.data["changes"].items()
+    )
+
+
 def register_kinds() -> None:
     AUDIT_ACTIONS.register("tenants", TeamAction, {TeamAction.MEMBER_GRANTED: _granted})
+    AUDIT_ACTIONS.register(
+        "tenants", SettingsAction, {SettingsAction.SETTINGS_CHANGED: _settings_changed}
+    )
     ACTOR_NAMES.register(TenantsActor)

@@ -170,6 +170,12 @@ def audit_examples(alpha) -> dict[str, tuple[dict, callable]]:
         "rate_restored": ({}, list),
         "rates_reordered": ({}, list),
         "member_removed": ({}, list),
+        "settings_changed": (
+            {"changes": {"contact_phone": {"old": "", "new": "+54 9 2901 555-0100"}}},
+            lambda: ["+54 9 2901 555-0100"],
+        ),
+        "sender_verified": ({}, list),
+        "sender_verification_sent": ({}, list),
     }
 
 
