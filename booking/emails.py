@@ -1,19 +1,28 @@
-"""E-mails to travellers, sent as outbox consumers (never inside a request)."""
+"""E-mails to travellers, sent as outbox consumers (never inside a request).
+
+Every e-mail about a booking goes through `_send`: the traveller's language and the operator's
+time zone, the operator's sender (Operator.email_from, Reply-To), links absolute on its site
+(Operator.site_url, in `site` and `after`), the booking code's QR code inline, and a record in
+the booking's timeline."""
 
 from email.mime.image import MIMEImage
+from email.mime.text import MIMEText
+from urllib.parse import urlsplit
 
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from booking.calendar_links import after_booking, ics_text, reservation_event
 from booking.models import Reservation, ReservationChange, ReservationEvent
 from booking.qr import code_qr_png
 from booking.records import BookingActor
 from outbox.delivery import consumer
 from outbox.models import OutboxMessage
-from tenants.models import Domain, Operator
+from tenants.models import Operator
 
 CONFIRMATION = "email.reservation_confirmed"
 CHANGED = "email.reservation_changed"
@@ -29,38 +38,48 @@ def _reservation(reservation_id: int) -> Reservation:
 
 
 def _send(
-    message: OutboxMessage, reservation: Reservation, template: str, subject, **context
+    message: OutboxMessage,
+    reservation: Reservation,
+    template: str,
+    subject,
+    *,
+    calendar_file: bool = False,
+    **context,
 ) -> None:
     """One e-mail about a reservation, in the traveller's language and the operator's time
     zone, recorded in its timeline. Idempotent: a message already recorded is not sent
-    again. `subject` is called inside the traveller's language."""
+    again. `subject` is called inside the traveller's language. `calendar_file` attaches the
+    departure as an .ics file (a paid booking's)."""
     if reservation.events.filter(
         kind=ReservationEvent.Kind.EMAIL_SENT, data__outbox_message=message.pk
     ).exists():
         return
     operator = Operator.objects.get(schema_name=connection.schema_name)
-    domain = Domain.objects.filter(tenant=operator, is_primary=True).first()
-    qr_cid = f"qr-{reservation.code}@{domain.domain if domain else 'booking'}"
+    site = operator.site_url()
+    qr_cid = f"qr-{reservation.code}@{urlsplit(site).hostname or 'booking'}"
     with translation.override(reservation.language), timezone.override(operator.zone):
         context |= {
             "reservation": reservation,
             "operator": operator,
-            "site": domain.site_url() if domain else "",
+            "site": site,
+            "after": after_booking(reservation, operator=operator, site=site),
             "qr_cid": qr_cid,
         }
         subject = subject(reservation)
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
-    email = EmailMultiAlternatives(
+    email = BookingEmail(
         subject,
         text,
         from_email=operator.email_from(),
         to=[reservation.contact_email],
         reply_to=operator.email_reply_to(),
+        inline=[_inline_png(code_qr_png(reservation.code), qr_cid, f"{reservation.code}.png")],
     )
     email.attach_alternative(html, "text/html")
-    email.mixed_subtype = "related"  # the QR code is a part of the HTML, not a download
-    email.attach(_inline_png(code_qr_png(reservation.code), qr_cid, f"{reservation.code}.png"))
+    if calendar_file:
+        event = reservation_event(reservation, operator=operator, site=site)
+        email.attach(_calendar_file(ics_text(event), f"{reservation.code}.ics"))
     email.send()
     ReservationEvent.objects.create(
         reservation=reservation,
@@ -73,6 +92,34 @@ def _send(
             "template": template,
         },
     )
+
+
+class BookingEmail(EmailMultiAlternatives):
+    """An e-mail whose HTML shows images of its own (the QR code), as mail clients expect it:
+    multipart/mixed [multipart/related [multipart/alternative [text, HTML], images], files].
+    The images are parts of the HTML (by Content-ID), never downloads; files (the .ics) are."""
+
+    def __init__(self, *args, inline: list[MIMEImage], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.inline = inline
+
+    def _create_alternatives(self, msg):
+        msg = super()._create_alternatives(msg)
+        if not self.inline:
+            return msg
+        related = SafeMIMEMultipart(_subtype="related", encoding=self.encoding)
+        related.attach(msg)
+        for image in self.inline:
+            related.attach(image)
+        return related
+
+
+def _calendar_file(text: str, filename: str) -> MIMEText:
+    """The .ics as a download, base64 so that its CRLF line ends (RFC 5545) arrive intact."""
+    part = MIMEText(text, "calendar", "utf-8")  # the standard library's: base64 for UTF-8
+    part.set_param("method", "PUBLISH")
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
 
 
 def _inline_png(data: bytes, cid: str, filename: str) -> MIMEImage:
@@ -93,6 +140,7 @@ def send_reservation_confirmation(message: OutboxMessage) -> None:
             _("Your booking %(code)s is confirmed: %(activity)s")
             % {"code": reservation.code, "activity": reservation.slot.activity.name_i18n}
         ),
+        calendar_file=True,
     )
 
 

@@ -8,4 +8,9 @@ urlpatterns = [
     path("activities/<slug:slug>/", views.activity_detail, name="activity"),
     path("departures/<int:slot_id>/book/", views.book, name="book"),
     path("reservations/<str:code>/", views.reservation_detail, name="reservation"),
+    path(
+        "reservations/<str:code>/calendar.ics",
+        views.reservation_calendar,
+        name="reservation-calendar",
+    ),
 ]

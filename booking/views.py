@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
 from booking.calendar import month_calendar
+from booking.calendar_links import ICS_CONTENT_TYPE, ics_text, reservation_event
 from booking.days import parse_day, parse_month
 from booking.errors import BookingError, IdempotencyKeyInUse, PassengersClosed
 from booking.extensions import reservation_panels_render
@@ -221,3 +222,19 @@ def reservation_detail(request: HttpRequest, code: str) -> HttpResponse:
     context["passengers_form"] = passengers_form
     context["panels"] = [] if passengers_form else reservation_panels_render(request, reservation)
     return render(request, "booking/reservation.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD"])
+def reservation_calendar(request: HttpRequest, code: str) -> HttpResponse:
+    """A paid booking's departure as an .ics file (add to calendar), in the traveller's
+    language; any other booking has none (404)."""
+    reservation = get_object_or_404(
+        Reservation.objects.select_related("slot__activity"),
+        code=code,
+        status=Reservation.Status.PAID,
+    )
+    operator = request.tenant
+    event = reservation_event(reservation, operator=operator, site=operator.site_url())
+    response = HttpResponse(ics_text(event), content_type=ICS_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{reservation.code}.ics"'
+    return response

@@ -17,6 +17,7 @@ from django_htmx.http import (
     HttpResponseStopPolling,
 )
 
+from booking.calendar_links import after_booking
 from booking.models import Reservation, Slot
 from payments.change_form import change_attempt
 from payments.models import Method, Provider
@@ -215,7 +216,9 @@ def confirmed(request: HttpRequest, code: str) -> HttpResponse:
     reservation = _reservation(code)
     if reservation.status != Reservation.Status.PAID:
         return redirect(reservation)
-    return render(request, "payments/confirmed.html", {"reservation": reservation})
+    operator = request.tenant
+    after = after_booking(reservation, operator=operator, site=operator.site_url())
+    return render(request, "payments/confirmed.html", {"reservation": reservation, "after": after})
 
 
 @csrf_exempt

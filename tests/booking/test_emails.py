@@ -120,8 +120,12 @@ def test_the_confirmation_carries_the_code_as_an_inline_qr_image(make_slot):
     confirm(reservation)
     (sent,) = mail.outbox
     parsed = message_from_bytes(sent.message().as_bytes(), policy=policy.default)
-    assert parsed.get_content_type() == "multipart/related"
-    (image,) = [part for part in parsed.walk() if part.get_content_type() == "image/png"]
+    # mixed [related [alternative [text, html], image], the .ics file]
+    assert parsed.get_content_type() == "multipart/mixed"
+    related = parsed.get_payload()[0]
+    assert related.get_content_type() == "multipart/related"
+    assert related.get_payload()[0].get_content_type() == "multipart/alternative"
+    (image,) = [part for part in related.walk() if part.get_content_type() == "image/png"]
     cid = image["Content-ID"].strip("<>")
     assert image.get_content_disposition() == "inline"
     assert image.get_content() == code_qr_png(reservation.code)
