@@ -1,5 +1,6 @@
 """An operator's own settings, edited by its owners: how travellers reach it (contact e-mail and
-phone) and the address its e-mails are sent from, which SES must have verified first.
+phone), the address its e-mails are sent from, which SES must have verified first, and the
+minutes a traveller has to pay at the provider.
 
 SES refuses a From that is not one of the account's verified identities (the address itself, or
 its domain). Until the operator's sender address is verified, its e-mails go out from the
@@ -24,8 +25,8 @@ from tenants.records import SettingsAction
 
 logger = logging.getLogger(__name__)
 
-# What owners edit on the settings page (engineer (b)'s payment window joins these).
-EDITABLE = ("contact_email", "contact_phone", "sender_email")
+# What owners edit on the settings page.
+EDITABLE = ("contact_email", "contact_phone", "sender_email", "payment_minutes")
 
 
 class SesUnavailable(Exception):

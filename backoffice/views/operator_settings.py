@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
 from backoffice.common import actor, after_action
-from tenants.models import Operator, Role
+from tenants.models import PAYMENT_MINUTES_MAX, PAYMENT_MINUTES_MIN, Operator, Role
 from tenants.operator_settings import (
     EDITABLE,
     SesUnavailable,
@@ -48,7 +48,14 @@ class OperatorSettingsForm(forms.ModelForm):
             "contact_email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "contact_phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
             "sender_email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "payment_minutes": forms.NumberInput(attrs={"inputmode": "numeric"}),
         }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The model's bounds (its validators) in the browser too: the field says only >= 0.
+        minutes = self.fields["payment_minutes"].widget.attrs
+        minutes.update(min=PAYMENT_MINUTES_MIN, max=PAYMENT_MINUTES_MAX)
 
     def clean(self):
         cleaned = super().clean()

@@ -3,6 +3,7 @@ verification at SES (moto's server here), each change in the audit log; the page
 sender is in use, and the confirmation e-mail goes out from it."""
 
 import json
+import re
 import urllib.request
 from email import message_from_string, policy
 
@@ -20,7 +21,8 @@ from tenants.operator_settings import (
     operator_sender_verify,
     operator_settings_update,
 )
-from tests.factories import hold, paid_by_card, staff as staff_actor
+from tests.factories import hold, paid_by_card
+from tests.factories import staff as staff_actor
 
 URL = "/backoffice/settings/"
 
@@ -30,6 +32,7 @@ def form(**values) -> dict:
         "contact_email": "hola@alpha.example",
         "contact_phone": "+54 9 2901 555-0100",
         "sender_email": "",
+        "payment_minutes": "30",
         "save": "1",
     } | values
 
@@ -83,6 +86,22 @@ def test_an_owner_saves_the_contact_and_the_audit_log_says_what_changed(staff, a
     assert AuditEntry.objects.filter(action="settings_changed").count() == 1  # nothing new
 
 
+def test_an_owner_sets_the_minutes_to_pay_within_their_bounds(staff, alpha):
+    client = staff(Role.OWNER)
+    assert client.post(URL, form(payment_minutes="45")).status_code == 302
+    assert fresh().payment_minutes == 45
+    (entry,) = AuditEntry.objects.filter(action="settings_changed")
+    assert entry.data["changes"]["payment_minutes"] == {"old": 30, "new": 45}
+    for refused in ("4", "61", "", "ten"):
+        response = client.post(URL, form(payment_minutes=refused))
+        assert response.status_code == 400, refused
+    assert fresh().payment_minutes == 45
+    page = client.get(URL).content.decode()
+    (field,) = re.findall(r'<input [^>]*name="payment_minutes"[^>]*>', page)
+    for attribute in ('value="45"', 'min="5"', 'max="60"', 'inputmode="numeric"'):
+        assert attribute in field
+
+
 def test_a_bad_address_is_refused_with_the_form_again(staff, alpha):
     response = staff(Role.OWNER).post(URL, form(sender_email="not an address"))
     assert response.status_code == 400
@@ -126,7 +145,8 @@ def test_the_page_says_the_platforms_address_is_in_use_until_the_sender_is_verif
     client.post(URL, form(sender_email="reservas@alpha.example"))
 
     page = client.get(URL).content.decode()
-    assert "In use: the platform's address with your name, Alpha Expeditions &lt;reservas@platform.example&gt;" in page
+    in_use = "In use: the platform's address with your name, Alpha Expeditions"
+    assert f"{in_use} &lt;reservas@platform.example&gt;." in page
     assert "Replies go to hola@alpha.example." in page
     assert "reservas@alpha.example is not verified yet." in page
     assert 'name="verify"' in page

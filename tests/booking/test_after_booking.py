@@ -85,9 +85,7 @@ def unescape(value: str) -> str:
     return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], value)
 
 
-def test_the_ics_file_has_the_departure_in_utc_in_the_travellers_language(
-    settings, paid_booking
-):
+def test_the_ics_file_has_the_departure_in_utc_in_the_travellers_language(settings, paid_booking):
     settings.OPERATOR_SITE_URL = "https://{domain}"
     reservation = paid_booking("en")
     with translation.override("es"):  # whatever the language active now
@@ -242,7 +240,7 @@ def test_the_confirmation_carries_the_calendar_file_beside_the_inline_qr_code(pa
     email = confirmation_email(reservation)
 
     parsed = message_from_bytes(email.message().as_bytes(), policy=policy.default)
-    (ics,) = [part for part in parsed.iter_attachments()]
+    (ics,) = list(parsed.iter_attachments())
     assert ics.get_content_type() == "text/calendar"
     assert ics.get_filename() == f"{reservation.code}.ics"
     properties, _ = parse_ics(ics.get_content())
@@ -283,9 +281,7 @@ def test_a_verified_sender_address_is_the_from_and_replies_go_to_the_contact(
     assert reply_to == ["hola@alpha.example"]
 
 
-def test_a_sender_address_not_verified_falls_back_to_the_platforms(
-    settings, alpha, paid_booking
-):
+def test_a_sender_address_not_verified_falls_back_to_the_platforms(settings, alpha, paid_booking):
     settings.DEFAULT_FROM_EMAIL = "Andes Booking <reservas@andes-booking.example>"
     alpha.contact_email = "hola@alpha.example"
     alpha.sender_email = "reservas@alpha.example"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0003_operator_contact_email'),
+        ('tenants', '0004_operator_payment_minutes'),
     ]
 
     operations = [
