@@ -208,6 +208,8 @@ def demo_site(
         "HUEY_SQLITE_PATH": str(tmp_path_factory.mktemp("huey") / "huey.sqlite3"),
         "PYTHONUNBUFFERED": "1",
         "DEMO_PORT": str(port),
+        # Links in e-mails, as `make demo` sets them: the demo's scheme and port.
+        "OPERATOR_SITE_URL": f"http://{{domain}}:{port}",
         "STRIPE_API_BASE": emulators.stripe_url,
         "MERCADOPAGO_API_BASE": emulators.mercadopago_url,
         "EMAIL_BACKEND": "django_ses.SESBackend",

@@ -200,6 +200,7 @@ DEMO_OPERATORS = [
         "locale": "es",
         "accent_colour": "#0e7490",
         "contact_email": "hola@patagonia-demo-tours.example",
+        "contact_phone": "+54 9 2901 555-0100",
         "price_divisor": 1,
     },
     {
@@ -210,6 +211,7 @@ DEMO_OPERATORS = [
         "locale": "pt-br",
         "accent_colour": "#15803d",
         "contact_email": "ola@patagonia-demo-brasil.example",
+        "contact_phone": "+55 48 3333-0100",
         "price_divisor": 200,
     },
 ]
@@ -240,9 +242,14 @@ class Command(BaseCommand):
                     contact_email=demo["contact_email"],
                 )
             )
-            if not operator.contact_email:  # seeded before operators had one
-                operator.contact_email = demo["contact_email"]
-                operator.save(update_fields=["contact_email"])
+            # Seeded before operators had a contact: given the demo's (an owner's edit stays).
+            unset = [
+                name for name in ("contact_email", "contact_phone") if not getattr(operator, name)
+            ]
+            for name in unset:
+                setattr(operator, name, demo[name])
+            if unset:
+                operator.save(update_fields=unset)
             with tenant_context(operator), timezone.override(operator.zone):
                 demo_catalogue(operator.default_currency, demo["price_divisor"])
                 demo_galleries_seed(actor=SEED)
