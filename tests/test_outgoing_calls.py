@@ -45,6 +45,7 @@ KNOWN = {
     "panel_sync/credentials.py": "only catches botocore's errors",
     "booking/photos.py": "only catches botocore's errors (the photo store's): "
     "test_the_photo_store_gives_up_within_its_budget",
+    "tenants/operator_settings.py": "test_the_ses_sender_check_gives_up_within_its_budget",
 }
 # Calls that make a client or a request, and the argument that bounds them.
 BOUNDED_BY = {
@@ -284,6 +285,24 @@ def test_the_photo_store_gives_up_within_its_budget(black_hole, settings, make_a
     )
     assert isinstance(refused, PhotoStoreUnavailable)
     assert not activity.photos.exists()
+
+
+def test_the_ses_sender_check_gives_up_within_its_budget(black_hole, settings):
+    """The settings page's Verify asks SES with AWS_CLIENT_CONFIG, at the e-mail's endpoint."""
+    from tenants.operator_settings import SesUnavailable, _ses, ses_sender_verified
+
+    settings.AWS_SES_REGION_ENDPOINT_URL = black_hole.url
+    config = _ses().meta.config
+    assert (config.connect_timeout, config.read_timeout) == (
+        settings.AWS_CONNECT_TIMEOUT,
+        settings.AWS_READ_TIMEOUT,
+    )
+    attempt = settings.AWS_CONNECT_TIMEOUT + settings.AWS_READ_TIMEOUT
+    refused = given_up_within(
+        settings.AWS_MAX_ATTEMPTS * attempt + 1,
+        lambda: ses_sender_verified("reservas@alpha.example"),
+    )
+    assert isinstance(refused, SesUnavailable)
 
 
 def test_ses_is_sent_with_the_aws_budget():
