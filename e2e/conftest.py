@@ -202,8 +202,10 @@ def demo_site(
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        # A failing request then shows its traceback on the page: in the screenshot and trace.
-        "DJANGO_DEBUG": "1",
+        # DEBUG off, as in production: the browser sees the site's own 404 page (checked by
+        # e2e/test_accessibility.py), not Django's debug page. A failing request's traceback
+        # is in the server log, which is printed in the failing test's report.
+        "DJANGO_DEBUG": "0",
         "STRICT_TEMPLATES": "1",
         "HUEY_SQLITE_PATH": str(tmp_path_factory.mktemp("huey") / "huey.sqlite3"),
         "PYTHONUNBUFFERED": "1",

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name
 
+from tenants.colours import Accent
+
 # How long a traveller who started paying may take at the provider (Operator.payment_minutes).
 PAYMENT_MINUTES_MIN, PAYMENT_MINUTES_MAX = 5, 60
 
@@ -106,6 +108,11 @@ class Operator(TenantMixin):
     @property
     def display_name(self) -> str:
         return self.brand_name or self.name
+
+    @property
+    def accent(self) -> Accent:
+        """The accent colour with the text colours that stay readable on and beside it."""
+        return Accent.of(self.accent_colour)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
