@@ -3,6 +3,7 @@ import json
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,15 +30,22 @@ class HoldForm(forms.Form):
     (`idempotency_header`), which wins when both are given."""
 
     contact_name = forms.CharField(
-        label=_("Full name"), max_length=_max_length(Reservation, "contact_name")
+        label=_("Full name"),
+        max_length=_max_length(Reservation, "contact_name"),
+        widget=forms.TextInput(attrs={"autocomplete": "name", "autocapitalize": "words"}),
     )
     contact_email = forms.EmailField(
-        label=_("E-mail"), max_length=_max_length(Reservation, "contact_email")
+        label=_("E-mail"),
+        max_length=_max_length(Reservation, "contact_email"),
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "email", "autocapitalize": "off", "spellcheck": "false"}
+        ),
     )
     contact_phone = forms.CharField(
         label=_("Phone (optional)"),
         max_length=_max_length(Reservation, "contact_phone"),
         required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
     )
     idempotency_key = forms.CharField(
         widget=forms.HiddenInput, max_length=KEY_MAX_LENGTH, required=False
@@ -113,6 +121,24 @@ class HoldForm(forms.Form):
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def counts_stepped(data: QueryDict, rates: list[Rate]) -> QueryDict:
+    """The posted counts with one rate's count moved by its stepper's − (`fewer`) or +
+    (`more`) button, kept between 0 and the rate's maximum: the steppers without JavaScript.
+    A button naming no rate of this departure changes nothing."""
+    step = 1 if "more" in data else -1
+    name = data.get("more" if step > 0 else "fewer")
+    rate = next((rate for rate in rates if HoldForm.rate_field(rate) == name), None)
+    if rate is None:
+        return data
+    try:
+        count = int(data.get(name) or 0)
+    except ValueError:
+        count = 0
+    stepped = data.copy()
+    stepped[name] = str(max(0, min(count + step, rate.max_per_booking)))
+    return stepped
+
+
 class QuoteForm(HoldForm):
     """The live total: only the passenger counts matter."""
 
@@ -133,18 +159,27 @@ document_number_validator = RegexValidator(
 class PassengerForm(forms.Form):
     """One seat's passenger, with the fields its activity asks for."""
 
+    # Each passenger is someone else: the browser's own name, country or birthday would be
+    # wrong on every seat but one, so nothing is autofilled ("off"); passports have letters.
     full_name = forms.CharField(
-        label=_("Full name"), max_length=_max_length(Passenger, "full_name")
+        label=_("Full name"),
+        max_length=_max_length(Passenger, "full_name"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "words"}),
     )
     document_number = forms.CharField(
         label=_("Document number"),
         max_length=_max_length(Passenger, "document_number"),
         validators=[document_number_validator],
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
     )
-    nationality = forms.ChoiceField(label=_("Nationality"))
+    nationality = forms.ChoiceField(
+        label=_("Nationality"), widget=forms.Select(attrs={"autocomplete": "off"})
+    )
     birth_date = forms.DateField(
         label=_("Date of birth"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "off"}, format="%Y-%m-%d"),
         validators=[validate_day],
     )
 

@@ -17,7 +17,7 @@ from booking.calendar_links import ICS_CONTENT_TYPE, ics_text, reservation_event
 from booking.days import parse_day, parse_month
 from booking.errors import BookingError, IdempotencyKeyInUse, PassengersClosed
 from booking.extensions import reservation_panels_render
-from booking.forms import HoldForm, PassengersForm, QuoteForm
+from booking.forms import HoldForm, PassengersForm, QuoteForm, counts_stepped
 from booking.models import Activity, ActivityPhoto, IdempotencyKey, Rate, Reservation, Slot
 from booking.passengers import passengers_save
 from booking.services import IdempotencyClaim, reservation_cancel, reservation_hold
@@ -91,14 +91,15 @@ def _replay(request: HttpRequest, stored: IdempotencyKey, fingerprint: str) -> H
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest, slot_id: int) -> HttpResponse:
     """Passenger counts, contact details and the hold. A POST with `quote` only prices the
-    counts (the live total); a POST with `hold` takes the seats."""
+    counts (the live total), one with a stepper's `more` or `fewer` moves a count first; a
+    POST with `hold` takes the seats."""
     slot = _bookable_slot(slot_id)
     rates = list(slot.activity.rates.on_sale())
     scope = client_scope(request)
     template = "booking/book.html"
 
     if request.method == "POST" and "hold" not in request.POST:
-        form = QuoteForm(request.POST, rates=rates)
+        form = QuoteForm(counts_stepped(request.POST, rates), rates=rates)
         form.is_valid()
         return render(
             request,
