@@ -11,7 +11,8 @@ books, so their seats do not move other tests' figures.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -119,6 +120,16 @@ def make_bookings(browser: Browser, base_url: str, operator_today: date) -> Book
     )
 
 
+@contextmanager
+def page_in(browser: Browser, base_url: str, **context_options) -> Iterator[Page]:
+    """A page in a browser context of its own (its size, its language...), closed after."""
+    context = browser.new_context(base_url=base_url, **context_options)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 def axe_violations(page: Page) -> list[dict]:
     """axe-core's violations on the page as it is now. The script is evaluated through the
     browser's debugging protocol, which the Content-Security-Policy does not govern."""
@@ -140,13 +151,9 @@ def describe(violations: list[dict]) -> str:
 def test_public_page_has_no_serious_accessibility_violation(
     browser: Browser, base_url: str, bookings: Bookings, name: str, width: str, language: str
 ):
-    context = browser.new_context(
-        base_url=base_url, viewport=WIDTHS[width], locale=LANGUAGES[language]
-    )
-    page = context.new_page()
-    response = page.goto(PAGES[name](bookings))
-    assert response.status == STATUS.get(name, 200)
-    expect(page.locator("html")).to_have_attribute("lang", re.compile(rf"^{language}"))
-    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
-    context.close()
+    with page_in(browser, base_url, viewport=WIDTHS[width], locale=LANGUAGES[language]) as page:
+        response = page.goto(PAGES[name](bookings))
+        assert response.status == STATUS.get(name, 200)
+        expect(page.locator("html")).to_have_attribute("lang", re.compile(rf"^{language}"))
+        blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
     assert not blocking, describe(blocking)

@@ -12,7 +12,12 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from e2e.test_accessibility import PAGES, Bookings, make_bookings  # noqa: F401 (a fixture)
+from e2e.test_accessibility import (  # noqa: F401 (make_bookings: a fixture)
+    PAGES,
+    Bookings,
+    make_bookings,
+    page_in,
+)
 from e2e.test_booking import RESERVATION_PAGE, departure_at, fill_contact
 
 pytestmark = pytest.mark.e2e
@@ -47,38 +52,35 @@ def box(locator: Locator) -> dict:
 def test_steppers_change_counts_and_book_without_javascript(
     browser: Browser, base_url: str, operator_today: date
 ):
-    context = browser.new_context(
-        base_url=base_url, viewport=PHONE, locale="en-US", java_script_enabled=False
-    )
-    page = context.new_page()
-    open_booking_form(page, operator_today + timedelta(days=DAY), "15:00")
-    adults = page.get_by_label("Adult")
-    more_adults = page.get_by_role("button", name="Adult, more")
-    fewer_adults = page.get_by_role("button", name="Adult, fewer")
-    for button in (more_adults, fewer_adults):
-        size = box(button)
-        assert size["width"] >= TAP_TARGET and size["height"] >= TAP_TARGET, size
+    options = {"viewport": PHONE, "locale": "en-US", "java_script_enabled": False}
+    with page_in(browser, base_url, **options) as page:
+        open_booking_form(page, operator_today + timedelta(days=DAY), "15:00")
+        adults = page.get_by_label("Adult")
+        more_adults = page.get_by_role("button", name="Adult, more")
+        fewer_adults = page.get_by_role("button", name="Adult, fewer")
+        for button in (more_adults, fewer_adults):
+            size = box(button)
+            assert size["width"] >= TAP_TARGET and size["height"] >= TAP_TARGET, size
 
-    # Each press posts the form; the page comes back with the count moved and priced.
-    fewer_adults.click()
-    expect(adults).to_have_value("0")  # never below none
-    more_adults.click()
-    expect(adults).to_have_value("1")
-    more_adults.click()
-    expect(adults).to_have_value("2")
-    page.get_by_role("button", name="Senior, more").click()
-    expect(page.get_by_label("Senior")).to_have_value("1")
-    fill_contact(page, "Sol Sin Script", "sol@example.com")  # kept across presses
-    page.get_by_role("button", name="Adult, fewer").click()
-    expect(adults).to_have_value("1")
-    expect(page.get_by_label("Full name")).to_have_value("Sol Sin Script")
-    expect(page.get_by_test_id("total")).to_have_text("ARS153,000.00")
+        # Each press posts the form; the page comes back with the count moved and priced.
+        fewer_adults.click()
+        expect(adults).to_have_value("0")  # never below none
+        more_adults.click()
+        expect(adults).to_have_value("1")
+        more_adults.click()
+        expect(adults).to_have_value("2")
+        page.get_by_role("button", name="Senior, more").click()
+        expect(page.get_by_label("Senior")).to_have_value("1")
+        fill_contact(page, "Sol Sin Script", "sol@example.com")  # kept across presses
+        page.get_by_role("button", name="Adult, fewer").click()
+        expect(adults).to_have_value("1")
+        expect(page.get_by_label("Full name")).to_have_value("Sol Sin Script")
+        expect(page.get_by_test_id("total")).to_have_text("ARS153,000.00")
 
-    page.get_by_role("button", name="Hold my seats").click()
-    expect(page).to_have_url(RESERVATION_PAGE)
-    expect(page.get_by_test_id("status")).to_have_text("Held")
-    expect(page.get_by_test_id("total")).to_have_text("ARS153,000.00")
-    context.close()
+        page.get_by_role("button", name="Hold my seats").click()
+        expect(page).to_have_url(RESERVATION_PAGE)
+        expect(page.get_by_test_id("status")).to_have_text("Held")
+        expect(page.get_by_test_id("total")).to_have_text("ARS153,000.00")
 
 
 def test_steppers_move_the_count_in_the_page_and_the_live_total_follows(
@@ -97,39 +99,29 @@ def test_steppers_move_the_count_in_the_page_and_the_live_total_follows(
 
 @pytest.mark.parametrize("name", PAGES)
 def test_no_public_page_scrolls_sideways_at_320_px(
-    browser: Browser,
-    base_url: str,
-    bookings: Bookings,
-    name: str,
+    browser: Browser, base_url: str, bookings: Bookings, name: str
 ):
-    context = browser.new_context(base_url=base_url, viewport=NARROWEST, locale="es-AR")
-    page = context.new_page()
-    page.goto(PAGES[name](bookings))
-    widths = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    # The language picker shows its whole choice, not a cut one.
-    picker = page.get_by_label("Idioma")
-    if picker.count():
-        assert picker.evaluate(WHOLE_CHOICES), "the language picker cuts a language's name"
-    context.close()
+    with page_in(browser, base_url, viewport=NARROWEST, locale="es-AR") as page:
+        page.goto(PAGES[name](bookings))
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        # The language picker shows its whole choice, not a cut one.
+        picker = page.get_by_label("Idioma")
+        if picker.count():
+            assert picker.evaluate(WHOLE_CHOICES), "the language picker cuts a language's name"
     scroll_width, client_width = widths
     assert scroll_width <= client_width, f"{name} is {scroll_width} px wide at 320 px"
 
 
 @pytest.mark.parametrize("name", ["activity page with the calendar", "booking form", "Pix"])
 def test_the_heading_is_clear_of_the_header_on_a_phone(
-    browser: Browser,
-    base_url: str,
-    bookings: Bookings,
-    name: str,
+    browser: Browser, base_url: str, bookings: Bookings, name: str
 ):
-    context = browser.new_context(base_url=base_url, viewport=PHONE, locale="en-US")
-    page = context.new_page()
-    page.goto(PAGES[name](bookings))
-    header = box(page.get_by_role("banner"))
-    heading = box(page.get_by_role("heading", level=1))
-    context.close()
+    with page_in(browser, base_url, viewport=PHONE, locale="en-US") as page:
+        page.goto(PAGES[name](bookings))
+        header = box(page.get_by_role("banner"))
+        heading = box(page.get_by_role("heading", level=1))
     assert heading["y"] >= header["y"] + header["height"]
 
 
@@ -156,20 +148,14 @@ def test_booking_page_has_the_summary_beside_the_form_on_a_desktop_and_below_on_
     assert button["y"] - (below["y"] + below["height"]) < 120
 
 
-def test_pix_page_counts_the_hold_down(
-    browser: Browser,
-    base_url: str,
-    bookings: Bookings,
-):
-    context = browser.new_context(base_url=base_url, viewport=PHONE, locale="en-US")
-    page = context.new_page()
-    page.goto(bookings.pix)
-    countdown = page.get_by_test_id("countdown")
-    expect(countdown).to_have_text(re.compile(r"^\d+:\d\d left$"))
-    first = countdown.inner_text()
-    expect(countdown).not_to_have_text(first, timeout=10_000)
-    then = countdown.inner_text()
-    context.close()
+def test_pix_page_counts_the_hold_down(browser: Browser, base_url: str, bookings: Bookings):
+    with page_in(browser, base_url, viewport=PHONE, locale="en-US") as page:
+        page.goto(bookings.pix)
+        countdown = page.get_by_test_id("countdown")
+        expect(countdown).to_have_text(re.compile(r"^\d+:\d\d left$"))
+        first = countdown.inner_text()
+        expect(countdown).not_to_have_text(first, timeout=10_000)
+        then = countdown.inner_text()
 
     def seconds(text: str) -> int:
         minutes, secs = re.match(r"^(\d+):(\d\d)", text).groups()
