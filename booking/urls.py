@@ -1,6 +1,6 @@
 from django.urls import path
 
-from booking import views
+from booking import manage, views
 
 app_name = "booking"
 urlpatterns = [
@@ -13,4 +13,5 @@ urlpatterns = [
         views.reservation_calendar,
         name="reservation-calendar",
     ),
+    path("my-booking/", manage.find_booking, name="find"),
 ]

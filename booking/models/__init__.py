@@ -11,6 +11,7 @@ from booking.models.activities import (
     Slot,
 )
 from booking.models.changes import ReservationChange
+from booking.models.lookups import LookupAttempts
 from booking.models.reservations import (
     CODE_ALPHABET,
     IdempotencyKey,
@@ -28,6 +29,7 @@ __all__ = [
     "Activity",
     "ActivityPhoto",
     "IdempotencyKey",
+    "LookupAttempts",
     "Passenger",
     "PassengerData",
     "Rate",
