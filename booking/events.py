@@ -20,7 +20,7 @@ from django.dispatch import Signal
 class Change(StrEnum):
     HELD = "held"  # seats taken, the hold running
     PAID = "paid"  # a provider confirmed the payment; the seats are the traveller's
-    CANCELLED = "cancelled"  # released before payment, by the traveller or staff
+    CANCELLED = "cancelled"  # released: a hold given up, or a paid booking its traveller cancelled
     EXPIRED = "expired"  # released: the hold ran out unpaid
     REFUNDED = "refunded"  # released: the payment was refunded in full
     CHANGED = "changed"  # paid, with new passenger counts or on another departure

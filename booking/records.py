@@ -77,7 +77,13 @@ def _hold_extended(event: ReservationEvent) -> str:
 
 
 def _released(event: ReservationEvent) -> str:
-    return seats(event.data["seats"]) if "seats" in event.data else ""
+    released = seats(event.data["seats"]) if "seats" in event.data else ""
+    if "refund" in event.data:  # a paid booking its traveller cancelled (booking.cancellation)
+        return _("%(seats)s; %(refund)s back under the policy") % {
+            "seats": released,
+            "refund": money(event.data["refund"], event.reservation.currency),
+        }
+    return released
 
 
 def _paid_without_seats(event: ReservationEvent) -> str:

@@ -6,7 +6,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from payments import panels  # noqa: F401  (registers its panels on booking's pages)
+        from payments import cancel, panels  # noqa: F401  (register their panels on booking's pages)
         from payments.records import register_kinds
 
         register_kinds()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import views
+from payments import cancel, views
 
 app_name = "payments"
 urlpatterns = [
@@ -15,5 +15,6 @@ urlpatterns = [
     path("reservations/<str:code>/return/", views.payment_return, name="return"),
     path("reservations/<str:code>/pix/<int:intent_id>/", views.pix, name="pix"),
     path("reservations/<str:code>/confirmed/", views.confirmed, name="confirmed"),
+    path("reservations/<str:code>/cancel/", cancel.cancel, name="cancel"),
     path("webhooks/<str:provider>/", views.webhook, name="webhook"),
 ]
