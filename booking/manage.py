@@ -164,5 +164,13 @@ def find_booking(request: HttpRequest) -> HttpResponse:
         return render(request, template, {"form": form}, status=200 if request.htmx else 404)
     lookup_give_back(claim)
     remember_found(request, reservation, email)
-    target = reservation.get_absolute_url()
+    target = _next(request, reservation)
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+def _next(request: HttpRequest, reservation: Reservation) -> str:
+    """Where to go once found: the booking's page, or a page of its own the traveller was
+    sent here from (`next`, e.g. its cancellation), never anywhere else."""
+    home = reservation.get_absolute_url()
+    wanted = request.GET.get("next", "")
+    return wanted if wanted.startswith(home) and "\\" not in wanted else home

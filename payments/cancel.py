@@ -68,7 +68,9 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
     email = proven_email(request, reservation)
     if email is None:
         messages.info(request, _("Please enter the e-mail of your booking to cancel it."))
-        return redirect(f"{reverse('booking:find')}?{urlencode({'code': code})}")
+        return redirect(
+            f"{reverse('booking:find')}?{urlencode({'code': code, 'next': request.path})}"
+        )
     quote = cancellation_quote(reservation)
     if quote.refusal is not None:
         messages.error(request, quote.refusal.message)

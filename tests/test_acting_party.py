@@ -22,6 +22,7 @@ SERVICE_MODULES = [
     "booking.catalogue",
     "booking.photos",
     "booking.changes",
+    "booking.cancellation",
     "payments.services.checkout",
     "payments.services.webhooks",
     "payments.services.transitions",
@@ -29,6 +30,7 @@ SERVICE_MODULES = [
     "payments.services.reconciliation",
     "payments.services.anomalies",
     "payments.services.changes",
+    "payments.services.cancellation",
     "panel_sync.services.connection",
     "panel_sync.services.catalogue",
     "panel_sync.services.push",
@@ -67,6 +69,16 @@ WITHOUT_ACTOR = {
     "unit_items": "pure: a reservation's passengers as the panel's unit ids",
     "contact": "pure: a reservation's contact as OCTO writes it",
     "pushes_pending": "a read",
+    "share": "pure: a percentage of an amount",
+    "cancellation_terms": "pure: what a cancellation policy gives back at a moment",
+    "reservation_terms": "pure: cancellation_terms of a reservation",
+    "cancel_refusal": "a read: why a booking may not be cancelled now",
+    "email_matches": "pure: compares a booking's e-mail",
+    "traveller_cancellation": "a read",
+    "money_kept": "a read",
+    "cancellation_refunds": "a read",
+    "cancellation_quote": "a read: what cancelling now would give back",
+    "send_cancellation": "the outbox's consumer: sends the e-mail as the system",
 }
 
 

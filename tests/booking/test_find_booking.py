@@ -179,3 +179,11 @@ def test_concurrent_misses_never_get_more_lookups_than_the_limit(committed):
     assert sum(1 for wait in waits if wait == 0) == MISSES_PER_CLIENT
     with tenant_context(committed.operator):
         assert LookupAttempts.objects.filter(count=MISSES_PER_CLIENT + 6).count() == 1
+
+
+@pytest.mark.parametrize("wanted", ["https://evil.example/", "/reservations/OTHER/", "/\\evil"])
+def test_once_found_the_traveller_goes_only_to_the_bookings_own_pages(browser, booking, wanted):
+    response = browser.post(
+        f"/my-booking/?next={wanted}", {"code": booking.code, "email": "ana@example.com"}
+    )
+    assert response["Location"] == f"/reservations/{booking.code}/"

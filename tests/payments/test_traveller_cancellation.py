@@ -33,9 +33,11 @@ from payments.services.refunds import REFUND_SEND
 from tests.factories import (
     ALPHA_HOST,
     BETA_HOST,
+    SYSTEM,
     hold,
     local,
     paid,
+    provider,
     refunded,
     staff,
     traveller,
@@ -295,9 +297,15 @@ def test_cancel_from_another_browser_after_finding_the_booking(browser, booking)
 def test_a_browser_that_did_not_prove_the_email_is_sent_to_find_it(browser, booking):
     response = browser.get(f"/reservations/{booking.code}/cancel/")
     assert response.status_code == 302
-    assert response["Location"] == f"/my-booking/?code={booking.code}"
-    response = browser.post(f"/reservations/{booking.code}/cancel/", {"confirm": "1"})
-    assert response.status_code == 302
+    page = f"/reservations/{booking.code}/cancel/"
+    assert (
+        response["Location"] == f"/my-booking/?code={booking.code}&next={page.replace('/', '%2F')}"
+    )
+    found = browser.post(response["Location"], {"code": booking.code, "email": "ana@example.com"})
+    assert found["Location"] == page  # back where the traveller was going
+    other = Client(HTTP_HOST=ALPHA_HOST)
+    response = other.post(f"/reservations/{booking.code}/cancel/", {"confirm": "1"})
+    assert response.status_code == 302 and response["Location"].startswith("/my-booking/")
     assert Reservation.objects.get(pk=booking.pk).status == Reservation.Status.PAID
 
 
@@ -410,3 +418,15 @@ def test_the_providers_refund_confirmation_leaves_the_cancelled_booking_as_it_is
     assert "ARS20,000.00" in mail.outbox[0].body
     page = paying.client.get(f"/reservations/{reservation.code}/").content.decode()
     assert "Your refund of ARS20,000.00 was given back to the payment you made." in page
+
+
+def test_only_a_traveller_cancels_through_this_path(booking):
+    for wrong in (SYSTEM, provider(), staff()):
+        with pytest.raises(PermissionDenied):
+            booking_cancel(
+                reservation_id=booking.pk,
+                actor=wrong,
+                email="ana@example.com",
+                expected_refund=None,
+            )
+    assert Reservation.objects.get(pk=booking.pk).status == Reservation.Status.PAID
