@@ -3,13 +3,14 @@ back now and the way to cancel (a panel); the confirmation page, whose POST canc
 once cancelled, the refund on its way (a panel)."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseStopPolling
 
 import payments.panels  # noqa: F401  (the payment panels come before these on the page)
 from booking.cancellation import traveller_cancellation
@@ -46,15 +47,37 @@ def cancellation_refund(request: HttpRequest, reservation: Reservation) -> str:
     event = traveller_cancellation(reservation)
     if event is None:
         return ""
+    return render_to_string(
+        "payments/_cancelled.html", _refund_context(reservation, event), request=request
+    )
+
+
+def _refund_context(reservation: Reservation, event) -> dict:
     refunds = cancellation_refunds(reservation.pk)
     statuses = {refund.status for refund in refunds}
-    context = {
+    given_back = bool(refunds) and statuses == {Refund.Status.SUCCEEDED}
+    failed = Refund.Status.FAILED in statuses
+    return {
         "reservation": reservation,
         "refund": event.data["refund"],
-        "given_back": bool(refunds) and statuses == {Refund.Status.SUCCEEDED},
-        "failed": Refund.Status.FAILED in statuses,
+        "given_back": given_back,
+        "failed": failed,
+        "on_its_way": bool(event.data["refund"]) and not given_back and not failed,
     }
-    return render_to_string("payments/_cancelled.html", context, request=request)
+
+
+def cancellation_status(request: HttpRequest, code: str) -> HttpResponse:
+    """The cancelled booking's refund box, polled while the refund is on its way; polling
+    stops (286) once the provider has confirmed it or refused it."""
+    reservation = get_object_or_404(Reservation, code=code)
+    event = traveller_cancellation(reservation)
+    if event is None:
+        raise Http404
+    context = _refund_context(reservation, event)
+    response = render(request, "payments/_cancelled.html", context)
+    if not context["on_its_way"]:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
 
 
 @require_http_methods(["GET", "POST"])

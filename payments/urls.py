@@ -16,5 +16,10 @@ urlpatterns = [
     path("reservations/<str:code>/pix/<int:intent_id>/", views.pix, name="pix"),
     path("reservations/<str:code>/confirmed/", views.confirmed, name="confirmed"),
     path("reservations/<str:code>/cancel/", cancel.cancel, name="cancel"),
+    path(
+        "reservations/<str:code>/cancellation/",
+        cancel.cancellation_status,
+        name="cancellation-status",
+    ),
     path("webhooks/<str:provider>/", views.webhook, name="webhook"),
 ]

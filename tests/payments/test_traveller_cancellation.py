@@ -430,3 +430,21 @@ def test_only_a_traveller_cancels_through_this_path(booking):
                 expected_refund=None,
             )
     assert Reservation.objects.get(pk=booking.pk).status == Reservation.Status.PAID
+
+
+def test_the_refund_box_is_polled_until_the_provider_confirms(browser, booking):
+    cancel(booking)
+    url = f"/reservations/{booking.code}/cancellation/"
+    waiting = browser.get(url, HTTP_HX_REQUEST="true")
+    assert waiting.status_code == 200 and 'hx-trigger="every 2s"' in waiting.content.decode()
+
+    refund = Refund.objects.get()
+    refunded(refund.intent, refund.amount)  # the provider's word settles it (oldest first)
+    Refund.objects.exclude(pk=refund.pk).delete()  # the factory's own request
+    assert Refund.objects.get().status == Refund.Status.SUCCEEDED
+
+    done = browser.get(url, HTTP_HX_REQUEST="true")
+    assert done.status_code == 286 and "was given back" in done.content.decode()
+    assert "hx-trigger" not in done.content.decode()
+    other = hold(booking.slot, 1)
+    assert browser.get(f"/reservations/{other.code}/cancellation/").status_code == 404
