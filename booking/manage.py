@@ -109,10 +109,11 @@ def lookup_claim(*, address: str, code: str, now: datetime | None = None) -> Cla
 
 
 def lookup_give_back(claim: Claim) -> None:
-    """A lookup that found its booking does not count."""
-    LookupAttempts.objects.filter(key__in=claim.keys, window_start=claim.window_start).update(
-        count=Greatest(F("count") - 1, 0)
-    )
+    """A lookup that found its booking, or that was refused without looking, does not
+    count."""
+    counters = LookupAttempts.objects.filter(key__in=claim.keys, window_start=claim.window_start)
+    counters.update(count=Greatest(F("count") - 1, 0))
+    counters.filter(count=0).delete()
 
 
 def lookups_forget(*, now: datetime | None = None) -> int:
@@ -151,6 +152,7 @@ def find_booking(request: HttpRequest) -> HttpResponse:
     code, email = form.cleaned_data["code"], form.cleaned_data["email"]
     claim = lookup_claim(address=client_address(request), code=code)
     if claim.retry_after:
+        lookup_give_back(claim)  # refused unlooked: it counts for nothing, and changes nothing
         form.add_error(None, _("Too many attempts. Please try again in a few minutes."))
         # htmx swaps only 2xx answers: its fragment carries the message instead.
         status = 200 if request.htmx else 429
@@ -160,8 +162,8 @@ def find_booking(request: HttpRequest) -> HttpResponse:
     reservation = Reservation.objects.filter(code=code, contact_email__iexact=email).first()
     if reservation is None:
         lookups_forget()  # the counters' upkeep grows with the misses, not with time
-        form.add_error(None, MISS)
-        return render(request, template, {"form": form}, status=200 if request.htmx else 404)
+        form.add_error(None, MISS)  # an answer, not a refusal: the form again, with it
+        return render(request, template, {"form": form})
     lookup_give_back(claim)
     remember_found(request, reservation, email)
     target = _next(request, reservation)

@@ -420,8 +420,8 @@ def reservation_confirm_payment(
     reconciliation that asked the provider itself.
 
     A held reservation keeps its seats. One whose hold expired (or that was cancelled) takes
-    its seats again if they are free; otherwise it stays as it is and the caller raises it
-    to staff (PAID_WITHOUT_SEATS).
+    its seats again if they are free; otherwise, or when its traveller cancelled it after
+    paying, it stays as it is and the caller raises it to staff (PAID_WITHOUT_SEATS).
 
     Locks: the reservation row, then (only to take seats again) the slot row. Runs in the
     caller's transaction when there is one.
@@ -435,7 +435,11 @@ def reservation_confirm_payment(
         if reservation.status != Reservation.Status.HELD:
             slot = Slot.objects.locked().get(pk=reservation.slot_id)
             seats = reservation.seats
-            if reservation.status == Reservation.Status.REFUNDED or seats > slot.seats_left:
+            if (
+                reservation.status == Reservation.Status.REFUNDED
+                or seats > slot.seats_left
+                or reservation.cancelled_after_payment()
+            ):
                 ReservationEvent.objects.create(
                     reservation=reservation,
                     at=now,

@@ -133,6 +133,15 @@ class Reservation(models.Model):
             self.events.filter(kind=ReservationEvent.Kind.SOLD_ELSEWHERE).exists()
         )
 
+    def cancelled_after_payment(self) -> bool:
+        """Paid, then cancelled by its traveller (booking.cancellation, which records the
+        refund it gave): a payment landing later does not bring it back (one query)."""
+        return self.status == self.Status.CANCELLED and (
+            self.events.filter(
+                kind=ReservationEvent.Kind.CANCELLED, data__has_key="refund"
+            ).exists()
+        )
+
     def can_be_cancelled_by_traveller(self, client_scope: str) -> bool:
         return self.status == self.Status.HELD and self.client_scope == client_scope
 

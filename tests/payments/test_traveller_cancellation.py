@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -21,7 +22,8 @@ from booking.cancellation import (
 from booking.changes import ChangePending, change_quote, reservation_change
 from booking.models import Reservation, ReservationEvent, Slot
 from outbox.models import OutboxMessage
-from payments.models import PaymentIntent, Refund, WebhookEvent
+from payments.models import Anomaly, PaymentIntent, Refund, WebhookEvent
+from payments.providers.base import PaymentState
 from payments.services.cancellation import (
     CANCELLED_EMAIL,
     RefundChanged,
@@ -30,6 +32,7 @@ from payments.services.cancellation import (
     send_cancellation,
 )
 from payments.services.refunds import REFUND_SEND
+from payments.services.transitions import intent_apply_state
 from tests.factories import (
     ALPHA_HOST,
     BETA_HOST,
@@ -448,3 +451,56 @@ def test_the_refund_box_is_polled_until_the_provider_confirms(browser, booking):
     assert "hx-trigger" not in done.content.decode()
     other = hold(booking.slot, 1)
     assert browser.get(f"/reservations/{other.code}/cancellation/").status_code == 404
+
+
+def test_a_payment_landing_after_the_cancellation_does_not_bring_the_booking_back(booking):
+    """A second attempt the traveller had left open at another provider succeeds later."""
+    late = PaymentIntent.objects.create(
+        reservation=booking,
+        provider="mercadopago",
+        method="checkout",
+        status=PaymentIntent.Status.PENDING,
+        amount=booking.total_amount,
+        currency="ARS",
+    )
+    cancel(booking)
+    taken = Slot.objects.get(pk=booking.slot_id).taken
+
+    with transaction.atomic():
+        locked = PaymentIntent.objects.locked().get(pk=late.pk)
+        outcome = intent_apply_state(
+            locked, PaymentState(status="succeeded", payment_id="mp-late"), actor=provider()
+        )
+
+    assert outcome == "anomaly"
+    assert Anomaly.objects.get().kind == Anomaly.Kind.PAID_WITHOUT_SEATS
+    assert Reservation.objects.get(pk=booking.pk).status == Reservation.Status.CANCELLED
+    assert Slot.objects.get(pk=booking.slot_id).taken == taken
+
+
+def test_after_the_free_period_the_pages_say_the_share_before_confirming(browser, booking):
+    activity = booking.slot.activity
+    activity.free_cancellation_hours = 24 * 10  # ended a week ago
+    activity.save()
+
+    page = browser.get(f"/reservations/{booking.code}/").content.decode()
+    assert "After the free period: 50 % back (ARS10,000.00)." in page
+
+
+def test_with_no_refund_the_traveller_is_told_before_confirming_and_may_still_cancel(
+    browser, booking
+):
+    activity = booking.slot.activity
+    activity.free_cancellation_hours, activity.late_refund_percent = None, 0
+    activity.save()
+    found(browser, booking)
+
+    page = browser.get(f"/reservations/{booking.code}/cancel/").content.decode()
+    assert "If you cancel now, nothing is refunded." in page
+    response = browser.post(
+        f"/reservations/{booking.code}/cancel/", {"confirm": "1", "refund": "0"}, follow=True
+    )
+
+    assert "Under the cancellation policy, nothing is refunded." in response.content.decode()
+    assert Reservation.objects.get(pk=booking.pk).status == Reservation.Status.CANCELLED
+    assert not Refund.objects.exists()
