@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -56,11 +57,16 @@ class CancellationQuote:
 
 
 def money_kept(reservation_id: int) -> int:
-    """What the reservation's payments still hold (refunds asked for count as given)."""
+    """What the reservation's payments still hold, refunds asked for counted as given (as
+    refundable_now counts them for each locked intent), in two queries however many."""
     intents = PaymentIntent.objects.filter(
         reservation_id=reservation_id, status__in=PaymentIntent.PAID
     )
-    return sum(refundable_now(intent) for intent in intents)
+    held = intents.aggregate(held=Sum(F("amount") - F("amount_refunded")))["held"] or 0
+    asked = Refund.objects.filter(intent__in=intents, status=Refund.Status.REQUESTED).aggregate(
+        asked=Sum("amount")
+    )["asked"]
+    return held - (asked or 0)
 
 
 def cancellation_refunds(reservation_id: int) -> list[Refund]:

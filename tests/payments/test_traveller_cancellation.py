@@ -33,6 +33,7 @@ from payments.services.cancellation import (
 )
 from payments.services.refunds import REFUND_SEND
 from payments.services.transitions import intent_apply_state
+from tenants.services import membership_grant
 from tests.factories import (
     ALPHA_HOST,
     BETA_HOST,
@@ -504,3 +505,19 @@ def test_with_no_refund_the_traveller_is_told_before_confirming_and_may_still_ca
     assert "Under the cancellation policy, nothing is refunded." in response.content.decode()
     assert Reservation.objects.get(pk=booking.pk).status == Reservation.Status.CANCELLED
     assert not Refund.objects.exists()
+
+
+def test_staff_see_the_cancellation_and_its_refund_in_the_timeline(booking, alpha):
+    cancel(booking)
+    membership = membership_grant(
+        actor=SYSTEM, operator=alpha, sub="alpha-agent", email="agent@alpha.example", role="agent"
+    )
+    client = Client(HTTP_HOST=ALPHA_HOST, HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(membership.user)
+
+    page = client.get(f"/backoffice/reservations/{booking.code}/").content.decode()
+
+    timeline = page[page.index('class="timeline"') :]
+    assert "Cancelled, seats released" in timeline
+    assert "2 seats; ARS20,000.00 back under the policy" in timeline
+    assert "Refund requested" in timeline and "The traveller" in timeline
