@@ -188,6 +188,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.operator",
+                "booking.context_processors.shop_links",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
