@@ -1,8 +1,10 @@
 """What the payments services need from a provider, in the product's own terms."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
+
+from django.utils import timezone
 
 from payments.models import PaymentIntent, Refund
 
@@ -110,6 +112,16 @@ class WebhookFacts:
     payment_id: str = ""
     state: PaymentState | None = None
     refund: RefundState | None = None
+
+
+def checkout_expiry(intent: PaymentIntent, *, minimum: timedelta, fallback: timedelta) -> datetime:
+    """When a provider's checkout for the intent is to end: with its reservation's hold, never
+    later, unless the provider refuses a checkout that short (`minimum`: then the checkout is
+    ended at the hold's end, payments.services.late_money). `fallback` for an attempt that
+    pays a change's difference (it has no hold of its own)."""
+    now = timezone.now()
+    hold_end = None if intent.change_id else intent.reservation.hold_expires_at
+    return max(hold_end or now + fallback, now + minimum)
 
 
 class PaymentProvider(Protocol):

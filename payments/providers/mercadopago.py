@@ -32,11 +32,14 @@ from payments.providers.base import (
     RefundState,
     VerifiedWebhook,
     WebhookFacts,
+    checkout_expiry,
 )
 
 S = PaymentIntent.Status
 MP_API = "https://api.mercadopago.com"
 SIGNATURE_TOLERANCE_SECONDS = 300
+# Mercado Pago takes a Pix payment's date_of_expiration from 30 minutes to 30 days ahead; a
+# preference's expiration_date_to has no minimum. Both end with the hold (else at PIX_LIFETIME).
 PIX_LIFETIME = timedelta(minutes=30)
 # Mercado Pago's payment ids are numbers; a signed data.id that is not one is never fetched.
 PAYMENT_ID = re.compile(r"[0-9]{1,20}")
@@ -152,7 +155,10 @@ class MercadoPagoProvider:
         """A Pix payment, or a Checkout Pro preference."""
         reservation = intent.reservation
         amount = float(to_major(intent.amount, intent.currency))
-        expires_at = (timezone.now() + PIX_LIFETIME).isoformat(timespec="milliseconds")
+        minimum = PIX_LIFETIME if intent.method == Method.PIX else timedelta(0)
+        expires_at = checkout_expiry(intent, minimum=minimum, fallback=PIX_LIFETIME).isoformat(
+            timespec="milliseconds"
+        )
         if intent.method == Method.PIX:
             return {
                 "transaction_amount": amount,

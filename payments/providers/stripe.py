@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 import requests
 import stripe
 from django.conf import settings
-from django.utils import timezone
 
 from payments.credentials import StripeCredentials
 from payments.models import Method, PaymentIntent, Provider, Refund
@@ -20,11 +19,13 @@ from payments.providers.base import (
     RefundState,
     VerifiedWebhook,
     WebhookFacts,
+    checkout_expiry,
 )
 
 S = PaymentIntent.Status
 SIGNATURE_TOLERANCE_SECONDS = 300
-# Stripe refuses a Checkout Session that expires sooner than this.
+# Stripe refuses a Checkout Session that expires sooner than 30 minutes from its creation
+# (expires_at: "between 30 minutes and 24 hours"): one more for the call's own time.
 MINIMUM_SESSION_LIFETIME = timedelta(minutes=31)
 
 
@@ -100,7 +101,9 @@ class StripeProvider:
     def checkout_request(self, intent: PaymentIntent, urls: CheckoutUrls) -> dict:
         reservation = intent.reservation
         metadata = {"intent_id": str(intent.pk), "reservation": reservation.code}
-        expires_at = timezone.now() + MINIMUM_SESSION_LIFETIME
+        expires_at = checkout_expiry(
+            intent, minimum=MINIMUM_SESSION_LIFETIME, fallback=MINIMUM_SESSION_LIFETIME
+        )
         return {
             "mode": "payment",
             "payment_method_types": ["pix" if intent.method == Method.PIX else "card"],
