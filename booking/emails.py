@@ -27,6 +27,7 @@ from tenants.models import Operator
 CONFIRMATION = "email.reservation_confirmed"
 CHANGED = "email.reservation_changed"
 CHANGE_PAYMENT = "email.reservation_change_payment"
+LATE_PAYMENT_REFUNDED = "email.late_payment_refunded"
 
 
 def _reservation(reservation_id: int) -> Reservation:
@@ -44,12 +45,14 @@ def _send(
     subject,
     *,
     calendar_file: bool = False,
+    qr: bool = True,
     **context,
 ) -> None:
     """One e-mail about a reservation, in the traveller's language and the operator's time
     zone, recorded in its timeline. Idempotent: a message already recorded is not sent
     again. `subject` is called inside the traveller's language. `calendar_file` attaches the
-    departure as an .ics file (a paid booking's)."""
+    departure as an .ics file (a paid booking's); `qr=False` leaves the check-in code out (a
+    booking with nothing to check in)."""
     if reservation.events.filter(
         kind=ReservationEvent.Kind.EMAIL_SENT, data__outbox_message=message.pk
     ).exists():
@@ -74,7 +77,9 @@ def _send(
         from_email=operator.email_from(),
         to=[reservation.contact_email],
         reply_to=operator.email_reply_to(),
-        inline=[_inline_png(code_qr_png(reservation.code), qr_cid, f"{reservation.code}.png")],
+        inline=[_inline_png(code_qr_png(reservation.code), qr_cid, f"{reservation.code}.png")]
+        if qr  # the check-in code, shown by the booking's block
+        else [],
     )
     email.attach_alternative(html, "text/html")
     if calendar_file:
@@ -178,4 +183,23 @@ def send_change_payment(message: OutboxMessage) -> None:
             % {"code": reservation.code}
         ),
         change=change,
+    )
+
+
+@consumer(LATE_PAYMENT_REFUNDED)
+def send_late_payment_refunded(message: OutboxMessage) -> None:
+    """The traveller's payment was received, the seats were no longer available (or the
+    booking was already paid), and a full refund has been issued (payments records it: the
+    reservation's `late_payment_refund`). No check-in code: there is nothing to check in."""
+    reservation = _reservation(message.payload["reservation_id"])
+    _send(
+        message,
+        reservation,
+        "late_payment_refunded",
+        lambda reservation: (
+            _("Your payment for %(code)s was received and refunded in full")
+            % {"code": reservation.code}
+        ),
+        qr=False,
+        late=reservation.late_payment_refund(),
     )

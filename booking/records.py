@@ -93,6 +93,13 @@ def _paid_without_seats(event: ReservationEvent) -> str:
     }
 
 
+def _late_payment_refunded(event: ReservationEvent) -> str:
+    """The automatic full refund of a payment that came when its seats were gone."""
+    data = event.data
+    parts = [money(data.get("amount", 0), event.reservation.currency), data.get("provider_name")]
+    return " · ".join(part for part in parts if part)
+
+
 def _seats_retaken(event: ReservationEvent) -> str:
     was = event.data.get("was", "")
     status = Reservation.Status(was).label if was in Reservation.Status.values else was
@@ -191,6 +198,7 @@ def register_kinds() -> None:
             K.CHANGED: _change,
             K.CHANGE_RELEASED: _change,
             K.CHANGE_NOT_APPLIED: _change,
+            K.LATE_PAYMENT_REFUNDED: _late_payment_refunded,
         },
     )
     A = CatalogueAction

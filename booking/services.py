@@ -44,7 +44,6 @@ from tenants.models import Role
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOLD_MINUTES = 15
-DEFAULT_PAYMENT_MINUTES = 30
 
 
 @dataclass(frozen=True)
@@ -180,43 +179,32 @@ def reservation_hold(
 def reservation_extend_hold(
     *, reservation_id: int, actor: Actor, now: datetime | None = None
 ) -> Reservation:
-    """The traveller started paying a held reservation: its hold is extended to the
-    operator's `payment_minutes` from now, so that it covers the provider's checkout (whose
-    expiry the provider is then given as the hold's end). Never shortens a hold, and never
-    beyond the hold's own time plus `payment_minutes` from the booking's creation: starting
-    to pay again and again cannot keep seats for ever. The traveller, or the system.
+    """The traveller started paying a held reservation: its hold now ends the operator's
+    `payment_minutes` from now, to cover the provider's checkout (which ends with it). Never
+    shortened, and never beyond the hold's own time plus `payment_minutes` from the booking's
+    creation: paying again and again cannot keep seats for ever. The traveller, or the system.
 
-    Locks: the reservation row (its seats are already taken: the slot is not touched).
-    Returns the reservation, its `hold_expires_at` the hold's end.
-    Raises IllegalTransition when it is no longer held or its hold has lapsed (the sweep
-    releases it: a lapsed hold is never brought back).
+    Locks: the reservation row (its seats are taken already: the slot is not touched).
+    Raises IllegalTransition when it is no longer held or has lapsed (never brought back).
     """
     actor_require(actor, TRAVELLER, SYSTEM)
     now = now or timezone.now()
+    paying = timedelta(minutes=getattr(connection.tenant, "payment_minutes", 30))
     with transaction.atomic():
-        reservation = (
-            Reservation.objects.locked().select_related("slot__activity").get(pk=reservation_id)
-        )
+        reservation = Reservation.objects.locked().select_related("slot__activity")
+        reservation = reservation.get(pk=reservation_id)
         if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed(now):
             raise IllegalTransition("only a running hold is extended")
-        paying = timedelta(
-            minutes=getattr(connection.tenant, "payment_minutes", DEFAULT_PAYMENT_MINUTES)
-        )
-        longest = reservation.created_at + timedelta(
-            minutes=_hold_minutes(reservation.slot.activity)
-        )
-        until = min(now + paying, longest + paying)
-        if reservation.hold_expires_at is None or until <= reservation.hold_expires_at:
-            return reservation
-        reservation.hold_expires_at = until
-        reservation.save(update_fields=["hold_expires_at"])
-        ReservationEvent.objects.create(
-            reservation=reservation,
-            at=now,
-            kind=ReservationEvent.Kind.HOLD_EXTENDED,
-            actor=str(actor),
-            data={"hold_expires_at": until.isoformat()},
-        )
+        hold = timedelta(minutes=_hold_minutes(reservation.slot.activity))
+        until = min(now, reservation.created_at + hold) + paying
+        if until > (reservation.hold_expires_at or until):
+            reservation.hold_expires_at = until
+            reservation.save(update_fields=["hold_expires_at"])
+            data = {"hold_expires_at": until.isoformat()}
+            kind = ReservationEvent.Kind.HOLD_EXTENDED
+            ReservationEvent.objects.create(
+                reservation=reservation, at=now, kind=kind, actor=str(actor), data=data
+            )
     return reservation
 
 

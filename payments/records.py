@@ -29,6 +29,7 @@ class PaymentEvent(TextChoices):
     REFUND_UNANSWERED = "refund_unanswered", gettext_lazy("The provider did not answer a refund")
     REFUND_FAILED = "refund_failed", gettext_lazy("Refund failed")
     REFUND_CONFIRMED = "refund_confirmed", gettext_lazy("Refund confirmed by the provider")
+    CHECKOUT_ENDED = "checkout_ended", gettext_lazy("Hold ended: checkout ended at the provider")
     ANOMALY = "anomaly", gettext_lazy("Anomaly raised for staff")
     ANOMALY_RESOLVED = "anomaly_resolved", gettext_lazy("Anomaly resolved")
 
@@ -40,6 +41,8 @@ class PaymentActor(TextChoices):
     STRIPE_WEBHOOK = "stripe webhook", gettext_lazy("Stripe (verified webhook)")
     MERCADOPAGO_WEBHOOK = "mercadopago webhook", gettext_lazy("Mercado Pago (verified webhook)")
     RECONCILIATION = "reconciliation", gettext_lazy("Reconciliation with the provider")
+    AUTOMATIC_REFUND = "automatic refund", gettext_lazy("Automatic refund of late money")
+    HOLD_ENDED = "hold ended", gettext_lazy("The end of the hold")
 
 
 def _label(choices: type[TextChoices], value: str) -> str:
@@ -104,6 +107,7 @@ def register_kinds() -> None:
             E.PAYMENT_FAILED: _provider,
             E.PAYMENT_CANCELLED: _provider,
             E.PAYMENT_EXPIRED: _provider,
+            E.CHECKOUT_ENDED: _provider,
             E.RECONCILED: _reconciled,
             E.WEBHOOK_REPROCESSED: _webhook_reprocessed,
             E.REFUND_REQUESTED: _amount("amount"),

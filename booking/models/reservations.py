@@ -142,6 +142,11 @@ class Reservation(models.Model):
             ).exists()
         )
 
+    def late_payment_refund(self) -> "ReservationEvent | None":
+        """The full refund of a payment that came when its seats could not be taken (payments
+        records it, DESIGN.md invariant 10), if any: what the traveller is told (one query)."""
+        return self.events.filter(kind=ReservationEvent.Kind.LATE_PAYMENT_REFUNDED).last()
+
     def can_be_cancelled_by_traveller(self, client_scope: str) -> bool:
         return self.status == self.Status.HELD and self.client_scope == client_scope
 
@@ -263,6 +268,10 @@ class ReservationEvent(RecordedEntry, models.Model):
         CHANGED = "changed", _("Booking changed")
         CHANGE_RELEASED = "change_released", _("Change dropped, the booking is as it was")
         CHANGE_NOT_APPLIED = "change_not_applied", _("Difference paid after the change ended")
+        LATE_PAYMENT_REFUNDED = (
+            "late_payment_refunded",
+            _("Payment came after the seats were gone: refunded in full"),
+        )
 
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)

@@ -17,7 +17,7 @@ from booking.errors import IllegalTransition
 from outbox.delivery import consumer
 from outbox.models import OutboxMessage
 from outbox.services import outbox_emit
-from payments.models import PaymentIntent, Refund
+from payments.models import Anomaly, PaymentIntent, Refund
 from payments.providers import provider_for
 from payments.providers.base import ProviderError, ProviderNoAnswer
 from tenants.actors import STAFF, SYSTEM, Actor, actor_require
@@ -26,6 +26,8 @@ from tenants.models import Role
 logger = logging.getLogger(__name__)
 REFUND_SEND = "payments.refund_send"
 SENDER = Actor.system("refunds")
+# Who gives back money that came for seats that were gone (payments.services.late_money).
+AUTOMATIC_REFUND = Actor.system("automatic refund")
 
 
 def refund_request(
@@ -118,6 +120,7 @@ def refund_send(*, refund_id: int, actor: Actor) -> Refund:
     except ProviderError:
         refund.status = Refund.Status.FAILED
         refund.save(update_fields=["status"])
+        refund_refused(refund)
         raise
     with transaction.atomic():
         intent = PaymentIntent.objects.locked().get(pk=intent.pk)
@@ -126,6 +129,18 @@ def refund_send(*, refund_id: int, actor: Actor) -> Refund:
         refunds_settle(intent, now=timezone.now())  # its webhook may have come first
     refund.refresh_from_db()
     return refund
+
+
+def refund_refused(refund: Refund) -> None:
+    """The provider refused a refund. One made automatically for late money reopens the
+    anomaly it resolved: staff must give the money back another way."""
+    if refund.requested_by != str(AUTOMATIC_REFUND):
+        return
+    reopened = Anomaly.objects.filter(
+        intent_id=refund.intent_id, resolved_by=str(AUTOMATIC_REFUND)
+    ).update(resolved_at=None, resolved_by="")
+    if reopened:
+        logger.warning("automatic refund %s refused: its anomaly is open again", refund.pk)
 
 
 def refunds_settle(intent: PaymentIntent, *, now: datetime) -> None:

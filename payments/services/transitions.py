@@ -4,7 +4,9 @@ state and a reservation becomes paid (DESIGN.md, invariants 1 and 2). Webhooks
 
 The intent's state machine is one-way (`PaymentIntent.TRANSITIONS`): a terminal state never
 moves back, and a success for an attempt that is closed, paid twice, paid a different amount
-or paid after its seats were sold is kept as an anomaly for staff, never dropped.
+or paid after its seats were sold is kept as an anomaly for staff, never dropped. Money that
+came for seats that cannot be taken (or paid a reservation twice) is also refunded in full at
+once (late_money), its anomaly resolved by that refund; a different amount stays with staff.
 
 Every function here runs in the caller's transaction, with the intent already locked.
 """
@@ -23,7 +25,8 @@ from payments.providers.base import PaymentState, RefundState, WebhookFacts
 from payments.records import PaymentEvent
 from payments.services.anomalies import anomaly_raise
 from payments.services.changes import change_payment_ended, change_payment_landed
-from payments.services.refunds import refunds_settle
+from payments.services.late_money import late_money_refund, seats_gone_for
+from payments.services.refunds import refund_refused, refunds_settle
 from tenants.actors import PROVIDER, Actor, actor_require
 
 # How an attempt that ended without a payment reads in the timeline.
@@ -132,6 +135,16 @@ def _apply_success(
             )
         return Outcome.IGNORED
     if not intent.is_open:
+        if _refundable_late(intent, state):
+            return _raise_once(
+                intent,
+                Anomaly.Kind.SUCCESS_ON_CLOSED_INTENT,
+                f"payment succeeded for an attempt that is {intent.status}, and its "
+                "reservation cannot take it",
+                webhook,
+                state,
+                refund=True,
+            )
         return _raise_once(
             intent,
             Anomaly.Kind.SUCCESS_ON_CLOSED_INTENT,
@@ -160,6 +173,7 @@ def _apply_success(
             "paid after the hold ended, and the seats were sold meanwhile",
             webhook,
             state,
+            refund=True,
         )
     if landing == PaymentLanding.ALREADY_PAID:
         return _raise_once(
@@ -168,8 +182,21 @@ def _apply_success(
             "the reservation was already paid by another attempt",
             webhook,
             state,
+            refund=True,
         )
     return Outcome.APPLIED
+
+
+def _refundable_late(intent: PaymentIntent, state: PaymentState) -> bool:
+    """A success for an attempt that had ended is given back at once when its reservation
+    cannot take it, and the payment is the one the attempt knows (the refund names it);
+    otherwise staff decide (honour the booking, or refund)."""
+    return (
+        intent.change_id is None
+        and bool(intent.provider_payment_id)
+        and state.payment_id in ("", intent.provider_payment_id)
+        and seats_gone_for(intent)
+    )
 
 
 def _raise_once(
@@ -178,15 +205,19 @@ def _raise_once(
     details: str,
     webhook: WebhookEvent | None,
     state: PaymentState,
+    *,
+    refund: bool = False,
 ) -> str:
     """An anomaly for the staff, once per intent, kind and provider payment: the same payment
-    found again (a later notification, a reconciliation) adds nothing to their queue."""
-    if (
-        state.payment_id
-        and intent.anomalies.filter(kind=kind, provider_payment_id=state.payment_id).exists()
-    ):
+    found again (a later notification, a reconciliation) adds nothing to their queue. With
+    `refund`, the money is given back in full at once and the anomaly resolved by that refund
+    (late_money: the payment is the intent's own when the provider does not name it)."""
+    payment_id = state.payment_id or (intent.provider_payment_id if refund else "")
+    if payment_id and intent.anomalies.filter(kind=kind, provider_payment_id=payment_id).exists():
         return Outcome.IGNORED
-    anomaly_raise(intent, kind, details, webhook, payment_id=state.payment_id)
+    anomaly = anomaly_raise(intent, kind, details, webhook, payment_id=payment_id)
+    if refund:
+        late_money_refund(intent, anomaly)
     return Outcome.ANOMALY
 
 
@@ -209,6 +240,7 @@ def _apply_refund(intent: PaymentIntent, fact: RefundState, *, actor: Actor, now
     if fact.failed:
         refund.status = Refund.Status.FAILED
         refund.save(update_fields=["status"])
+        refund_refused(refund)
         intent.add_to_timeline("refund_failed", actor, amount=refund.amount)
         return Outcome.APPLIED
     if not fact.succeeded:

@@ -76,6 +76,11 @@ def timeline_examples(alpha, currency: str) -> dict[str, tuple[dict, callable]]:
         "payment_failed": (provider, lambda: ["Mercado Pago"]),
         "payment_cancelled": (provider, lambda: ["Mercado Pago"]),
         "payment_expired": (provider, lambda: ["Mercado Pago"]),
+        "checkout_ended": (provider, lambda: ["Mercado Pago"]),
+        "late_payment_refunded": (
+            {"refund": 1, "amount": 1234500, "provider_name": "Mercado Pago", "method": "pix"},
+            lambda: [money(1234500), "Mercado Pago"],
+        ),
         "reconciled": (
             {**provider, "before": "pending", "after": "succeeded"},
             lambda: [

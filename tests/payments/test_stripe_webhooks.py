@@ -278,7 +278,7 @@ def test_a_late_payment_takes_the_seats_again_when_they_are_free(hook, make_inte
     assert not Anomaly.objects.exists()
 
 
-def test_a_late_payment_without_seats_goes_to_the_staff_queue(hook, make_intent):
+def test_a_late_payment_without_seats_is_refunded_and_shown_to_staff(hook, make_intent):
     intent = make_intent()
     reservations_expire_overdue(actor=SYSTEM, now=timezone.now() + timedelta(hours=1))
     slot = Slot.objects.get(pk=intent.reservation.slot_id)
@@ -294,11 +294,16 @@ def test_a_late_payment_without_seats_goes_to_the_staff_queue(hook, make_intent)
     assert reservation.status == Reservation.Status.EXPIRED
     assert slot.taken == 4
     intent.refresh_from_db()
-    assert intent.status == S.SUCCEEDED  # the money was taken: staff must refund it
+    assert intent.status == S.SUCCEEDED  # the money was taken: it is given back at once
     anomaly = Anomaly.objects.get()
     assert anomaly.kind == "paid_without_seats"
+    assert anomaly.resolved_by == "automatic refund"  # tests/payments/test_late_money.py
     assert WebhookEvent.objects.get().outcome == "anomaly"
-    assert not OutboxMessage.objects.exists()
+    assert sorted(OutboxMessage.objects.values_list("topic", flat=True)) == [
+        "email.late_payment_refunded",
+        "payments.checkout_end",
+        "payments.refund_send",
+    ]
 
 
 def test_a_paid_amount_that_differs_is_not_paid(hook, make_intent):
