@@ -180,7 +180,12 @@ def test_a_payment_landing_after_another_traveller_took_the_seats_is_refunded(
 
     # Stripe shows the refund; B's booking and the seats are untouched.
     payment_intent = completed["data"]["object"]["payment_intent"]
-    refunds = poll(lambda: client.v1.refunds.list(params={"payment_intent": payment_intent}).data)
+
+    def refunds_settled():
+        found = client.v1.refunds.list(params={"payment_intent": payment_intent}).data
+        return found if found and all(r.status != "pending" for r in found) else None
+
+    refunds = poll(refunds_settled)  # Stripe settles a refund a moment after making it
     assert [(refund.amount, refund.status) for refund in refunds] == [(48_000_000, "succeeded")]
     other.goto(f"/reservations/{code_b}/")
     expect(other.get_by_test_id("status")).to_have_text("Paid")
