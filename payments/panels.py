@@ -6,12 +6,14 @@ import logging
 from botocore.exceptions import BotoCoreError, ClientError
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from booking.extensions import reservation_panel
 from booking.models import Reservation
 from payments.models import Method, PaymentIntent, Provider
 from payments.providers import change_options, payment_options
 from payments.services.changes import change_pending
+from payments.traveller_state import Shown, payment_shown
 
 logger = logging.getLogger(__name__)
 
@@ -44,15 +46,34 @@ def _options(reservation: Reservation, *, change: bool = False) -> tuple[list[di
     return options, unavailable
 
 
-@reservation_panel
-def payment_choices(request: HttpRequest, reservation: Reservation) -> str:
-    """While the seats are held: the ways to pay. If the credentials cannot be read, the page
-    still shows the held seats, and says so."""
-    if reservation.status != Reservation.Status.HELD or reservation.hold_has_lapsed():
-        return ""
+def payment_options_html(request: HttpRequest, reservation: Reservation) -> str:
+    """The ways to pay a held reservation. If the credentials cannot be read, the page still
+    shows the held seats, and says so."""
     options, unavailable = _options(reservation)
     context = {"reservation": reservation, "options": options, "unavailable": unavailable}
     return render_to_string("payments/_options.html", context, request=request)
+
+
+@reservation_panel
+def payment_choices(request: HttpRequest, reservation: Reservation) -> str:
+    """While the seats are held: the latest payment attempt's real state where there is
+    something to say (payments.traveller_state), and the ways to pay unless a payment is
+    being confirmed."""
+    shown = payment_shown(reservation)
+    if shown.state in (Shown.PAID, Shown.CLOSED):
+        return ""
+    html = ""
+    if shown.state not in (Shown.NONE, Shown.OPEN):
+        context = {
+            "reservation": reservation,
+            "shown": shown,
+            "poll_url": reverse("payments:return", args=[reservation.code]),
+            "on_pix_page": False,
+        }
+        html = render_to_string("payments/_payment_state.html", context, request=request)
+    if shown.payable:
+        html += payment_options_html(request, reservation)
+    return html
 
 
 @reservation_panel

@@ -24,6 +24,10 @@ class PaymentEvent(TextChoices):
     PAYMENT_CANCELLED = "payment_cancelled", gettext_lazy("Payment cancelled")
     PAYMENT_EXPIRED = "payment_expired", gettext_lazy("Payment expired")
     RECONCILED = "reconciled", gettext_lazy("Provider asked (reconciliation)")
+    PAYMENT_CHECKED = (
+        "payment_checked",
+        gettext_lazy("Provider asked when the traveller came back"),
+    )
     WEBHOOK_REPROCESSED = "webhook_reprocessed", gettext_lazy("Webhook processed again")
     REFUND_REQUESTED = "refund_requested", gettext_lazy("Refund requested")
     REFUND_UNANSWERED = "refund_unanswered", gettext_lazy("The provider did not answer a refund")
@@ -43,6 +47,10 @@ class PaymentActor(TextChoices):
     RECONCILIATION = "reconciliation", gettext_lazy("Reconciliation with the provider")
     AUTOMATIC_REFUND = "automatic refund", gettext_lazy("Automatic refund of late money")
     HOLD_ENDED = "hold ended", gettext_lazy("The end of the hold")
+    ON_RETURN = (
+        "provider asked on return",
+        gettext_lazy("The provider, asked when the traveller came back"),
+    )
 
 
 def _label(choices: type[TextChoices], value: str) -> str:
@@ -84,6 +92,26 @@ def _reconciled(event) -> str:
     return f"{change} · {_provider(event)}"
 
 
+def _checked(event) -> str:
+    """What the provider answered (or that it did not), and what changed."""
+    if not event.data.get("answered"):
+        return f"{_('No answer')} · {_provider(event)}"
+    parts = [_provider(event)]
+    if event.data.get("cancelled"):
+        parts.insert(0, _("came back by the cancel link"))
+    if event.data.get("before") != event.data.get("after"):
+        parts.insert(
+            0,
+            old_to_new(
+                _label(PaymentIntent.Status, event.data.get("before", "")),
+                _label(PaymentIntent.Status, event.data.get("after", "")),
+            ),
+        )
+    elif event.data.get("in_progress"):
+        parts.insert(0, _("payment in progress"))
+    return " · ".join(parts)
+
+
 def _webhook_reprocessed(event) -> str:
     outcome = _label(WebhookEvent.Outcome, event.data.get("outcome", ""))
     return " · ".join(part for part in (event.data.get("event", ""), outcome) if part)
@@ -109,6 +137,7 @@ def register_kinds() -> None:
             E.PAYMENT_EXPIRED: _provider,
             E.CHECKOUT_ENDED: _provider,
             E.RECONCILED: _reconciled,
+            E.PAYMENT_CHECKED: _checked,
             E.WEBHOOK_REPROCESSED: _webhook_reprocessed,
             E.REFUND_REQUESTED: _amount("amount"),
             E.REFUND_UNANSWERED: _amount("amount"),

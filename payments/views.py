@@ -21,7 +21,7 @@ from booking.calendar_links import after_booking
 from booking.models import Reservation, Slot
 from payments.change_form import change_attempt
 from payments.models import Method, Provider
-from payments.panels import change_payment, payment_choices
+from payments.panels import change_payment, payment_options_html
 from payments.providers import (
     ProviderNotConfigured,
     change_options,
@@ -37,7 +37,9 @@ from payments.providers.base import (
 )
 from payments.services.changes import change_pending
 from payments.services.checkout import PaymentNotPossible, payment_start
+from payments.services.returns import payment_check_on_return
 from payments.services.webhooks import payment_apply_webhook, webhook_reject, webhook_seen
+from payments.traveller_state import PaymentShown, Shown, payment_shown
 from tenants.actors import Actor, client_scope
 
 # What the "not answering" page asks the browser to wait: it says "in a minute".
@@ -72,11 +74,12 @@ def pay(request: HttpRequest, code: str, change_id: int | None = None) -> HttpRe
     provider, method = choice
     if change is None:
         return_url = request.build_absolute_uri(reverse("payments:return", args=[code]))
+        cancel_url = f"{return_url}?cancelled=1"
     else:
-        return_url = request.build_absolute_uri(reservation.get_absolute_url())
+        return_url = cancel_url = request.build_absolute_uri(reservation.get_absolute_url())
     urls = CheckoutUrls(
         success=return_url,
-        cancel=return_url,
+        cancel=cancel_url,
         notification=request.build_absolute_uri(reverse("payments:webhook", args=[provider])),
     )
     try:
@@ -118,39 +121,73 @@ def _provider_not_answering(request: HttpRequest, reservation: Reservation) -> H
     response = render(
         request,
         "payments/provider_unavailable.html",
-        {"reservation": reservation, "choices": payment_choices(request, reservation)},
+        {"reservation": reservation, "choices": payment_options_html(request, reservation)},
         status=503,
     )
     response["Retry-After"] = str(PROVIDER_RETRY_AFTER_SECONDS)
     return response
 
 
-def _poll(request: HttpRequest, reservation: Reservation, template: str, context: dict):
-    """The page, or for htmx its `status` fragment; polling stops (286) once nothing more
-    will change by itself, and a paid reservation moves on to its confirmation."""
-    latest = reservation.payment_intents.first()
-    context = {"reservation": reservation, "intent": latest, **context}
+def _payment_state(
+    request: HttpRequest,
+    reservation: Reservation,
+    shown: PaymentShown,
+    template: str,
+    context: dict,
+) -> HttpResponse:
+    """The page, or for htmx its payment state box, polled while the state changes by itself
+    (286 stops it). When the polled state is no longer the one the page shows (`?shown=`), a
+    paid reservation moves on to its confirmation, and any other change reloads the page,
+    which then offers what the new state allows."""
+    context = {"reservation": reservation, "shown": shown, "on_pix_page": False, **context}
     if not request.htmx:
+        if shown.payable:
+            context["choices"] = payment_options_html(request, reservation)
         return render(request, template, context)
-    if reservation.status == Reservation.Status.PAID:
+    if shown.state == Shown.PAID:
         return HttpResponseClientRedirect(reverse("payments:confirmed", args=[reservation.code]))
-    response = render(request, f"{template}#status", context)
-    waiting = reservation.status == Reservation.Status.HELD and latest and latest.is_open
-    if not waiting:
+    if request.GET.get("shown") != shown.state:
+        return HttpResponseClientRefresh()
+    response = render(request, "payments/_payment_state.html", context)
+    if not shown.polled:
         response.status_code = HttpResponseStopPolling.status_code
     return response
 
 
 def payment_return(request: HttpRequest, code: str) -> HttpResponse:
-    """Where the provider sends the traveller back. Whatever the query string says, this
-    page only shows what verified webhooks have recorded."""
-    return _poll(request, _reservation(code), "payments/return.html", {})
+    """Where the provider sends the traveller back: by the checkout's success link, or by its
+    cancel (failure) link, which adds `?cancelled=1`. Nothing else in the query string is
+    read, and nothing in it marks anything paid: on landing, the provider's own API is asked
+    about the latest attempt (and, on a cancel, the checkout is ended there first); the page
+    shows what that answer and the webhooks recorded. Polls only read the database."""
+    reservation = _reservation(code)
+    if not request.htmx and reservation.status == Reservation.Status.HELD:
+        payment_check_on_return(
+            reservation=reservation,
+            cancelled=request.GET.get("cancelled") == "1",
+            actor=Actor.traveller(client_scope(request)),
+        )
+        reservation = _reservation(code)
+    shown = payment_shown(reservation)
+    if shown.state == Shown.PAID and not request.htmx:
+        return redirect("payments:confirmed", code)
+    poll_url = reverse("payments:return", args=[code])
+    return _payment_state(
+        request, reservation, shown, "payments/return.html", {"poll_url": poll_url}
+    )
 
 
 def pix(request: HttpRequest, code: str, intent_id: int) -> HttpResponse:
+    """Our page for a Mercado Pago Pix code: waiting for the payer's bank (no spinner: the
+    traveller has yet to pay), then the confirmation."""
     reservation = _reservation(code)
     intent = get_object_or_404(reservation.payment_intents, pk=intent_id, method=Method.PIX)
-    return _poll(request, reservation, "payments/pix.html", {"pix": intent})
+    shown = payment_shown(reservation, intent)
+    if shown.state == Shown.PAID and not request.htmx:
+        return redirect("payments:confirmed", code)
+    # The hold's countdown sits in the polled box instead of the hold line.
+    context = {"pix": intent, "poll_url": request.path, "on_pix_page": True, "hold_line": False}
+    return _payment_state(request, reservation, shown, "payments/pix.html", context)
 
 
 def change_status(request: HttpRequest, code: str, change_id: int) -> HttpResponse:

@@ -67,6 +67,10 @@ class PaymentState:
     # The provider's id of this try at paying (Stripe's charge, Mercado Pago's payment): a
     # decline is recorded once per attempt, however often it is told.
     attempt: str = ""
+    # The payer did their part at the provider (a completed checkout, a payment made), which
+    # has yet to confirm it: an asynchronous method, a payment under review. A Pix code not
+    # yet paid is not in progress: the payer has yet to act.
+    in_progress: bool = False
 
 
 @dataclass(frozen=True)

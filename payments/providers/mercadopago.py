@@ -115,6 +115,17 @@ def payment_state(payment: dict) -> PaymentState:
         declined=declined,
         detail=payment.get("status_detail") or "",
         attempt=str(payment.get("id") or ""),
+        in_progress=target == S.PENDING and _in_progress(payment),
+    )
+
+
+def _in_progress(payment: dict) -> bool:
+    """Under review or being processed; a pending Pix (or ticket) waits for the payer."""
+    waits_for_payer = payment.get("payment_method_id") == "pix" or payment.get(
+        "payment_type_id"
+    ) in ("bank_transfer", "ticket", "atm")
+    return payment.get("status") in ("in_process", "authorized") or (
+        payment.get("status") == "pending" and not waits_for_payer
     )
 
 

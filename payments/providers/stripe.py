@@ -43,6 +43,7 @@ def session_state(session) -> PaymentState:
         payment_id=session.get("payment_intent") or "",
         amount=session.get("amount_total"),
         currency=(session.get("currency") or "").upper(),
+        in_progress=status == S.PENDING and session["status"] == "complete",
     )
 
 

@@ -26,9 +26,12 @@ def test_card_payment_is_confirmed_by_the_webhook_and_sends_the_email(paying):
     checkout = paying.pay(reservation, "stripe:card")
     assert checkout.startswith(paying.emulators.stripe_url + "/checkout/cs_")
 
-    waiting = paying.client.get(f"/reservations/{reservation.code}/return/", **HTMX)
-    assert waiting.status_code == 200
-    assert "Confirming your payment" in waiting.content.decode()
+    # Not paid yet: an open checkout is not a payment being confirmed (no spinner).
+    waiting = paying.client.get(
+        f"/reservations/{reservation.code}/return/", {"shown": "open"}, **HTMX
+    )
+    assert waiting.status_code == 286
+    assert "spinner" not in waiting.content.decode()
     mail.outbox.clear()
 
     session_id = checkout.rsplit("/", 1)[1]
@@ -78,7 +81,7 @@ def test_a_declined_card_keeps_the_seats_held_and_says_so(paying):
     assert intent.status == S.PENDING
     assert paying.fresh(reservation).status == "held"
     page = paying.client.get(f"/reservations/{reservation.code}/return/").content.decode()
-    assert "The last payment attempt was declined." in page
+    assert "Your payment was declined" in page and "spinner" not in page
 
 
 def test_mercadopago_checkout_is_paid_only_when_the_payment_is_approved(paying):
