@@ -1,6 +1,7 @@
-"""A traveller pays in Chromium: on the Stripe emulator's hosted checkout by card (and is
-declined), and by Pix through Mercado Pago on our own page. The reservation is confirmed only
-when the provider's webhook arrives; the pages wait for it by polling."""
+"""A traveller pays in Chromium: on the Stripe emulator's hosted checkout by card, and by
+Pix through Mercado Pago on our own page. The reservation is confirmed only by the provider's
+word: its webhook, or its API asked when the traveller comes back; the pages wait for it by
+polling. Cancels and declines: test_payment_states.py."""
 
 import json
 import re
@@ -62,24 +63,6 @@ def test_card_payment_on_the_hosted_checkout_ends_confirmed_with_the_email_sent(
     assert emails_sent_to(aws, "bruno@example.com", code), "no confirmation e-mail went out"
 
 
-def test_a_declined_card_leaves_the_seats_held_and_lets_the_traveller_retry(
-    page: Page, operator_today: date
-):
-    day = operator_today + timedelta(days=4)
-    hold_two_adults(page, f"/activities/beagle-channel/?day={day}", "dora@example.com")
-
-    page.get_by_role("button", name="Pay by card").click()
-    page.get_by_role("button", name="Decline", exact=True).click()
-    expect(page.get_by_text("Your card was declined.")).to_be_visible()
-    page.get_by_role("link", name="Back to the shop").click()
-
-    expect(page.get_by_text("The last payment attempt was declined.")).to_be_visible()
-    page.get_by_role("link", name="Choose a way to pay").click()
-    expect(page).to_have_url(RESERVATION_PAGE)
-    expect(page.get_by_test_id("status")).to_have_text("Held")
-    expect(page.get_by_role("button", name="Pay by card")).to_be_visible()
-
-
 def test_pix_qr_page_confirms_when_the_pix_arrives(page: Page, operator_today: date, base_url: str):
     port = urlsplit(base_url).port
     day = operator_today + timedelta(days=3)
@@ -94,6 +77,7 @@ def test_pix_qr_page_confirms_when_the_pix_arrives(page: Page, operator_today: d
     expect(page.get_by_role("img", name="Pix QR code")).to_be_visible()
     expect(page.get_by_label("Pix copy and paste code")).to_have_value(re.compile(r"^000201"))
     expect(page.get_by_text("Waiting for your Pix")).to_be_visible()
+    expect(page.locator(".spinner")).to_have_count(0)  # the payer has yet to pay
 
     # The traveller pays in their bank app: here, the provider's payment page.
     with page.expect_popup() as bank:
