@@ -69,6 +69,7 @@ def payment_choices(request: HttpRequest, reservation: Reservation) -> str:
             "shown": shown,
             "poll_url": reverse("payments:return", args=[reservation.code]),
             "on_pix_page": False,
+            "hold_line": False,  # the page's status says until when the seats are held
         }
         html = render_to_string("payments/_payment_state.html", context, request=request)
     if shown.payable:

@@ -29,12 +29,20 @@ class Shown(StrEnum):
     NOT_FINISHED = "not_finished"  # the checkout ended (cancelled, expired) unpaid
 
 
-# States that change by themselves: their box is polled, and offers no way to pay (paying
-# again could pay twice).
+# States that change by themselves: their box is polled.
 POLLED = frozenset({Shown.CONFIRMING, Shown.CHECKING, Shown.PIX_WAITING})
-# States in which the ways to pay are offered.
+# States in which the ways to pay are offered (choosing one ends the open checkout at its
+# provider first: payments.services.checkout.payment_start).
 PAYABLE = frozenset(
-    {Shown.NONE, Shown.OPEN, Shown.PIX_WAITING, Shown.DECLINED, Shown.FAILED, Shown.NOT_FINISHED}
+    {
+        Shown.NONE,
+        Shown.OPEN,
+        Shown.CHECKING,
+        Shown.PIX_WAITING,
+        Shown.DECLINED,
+        Shown.FAILED,
+        Shown.NOT_FINISHED,
+    }
 )
 
 

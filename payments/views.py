@@ -139,7 +139,13 @@ def _payment_state(
     (286 stops it). When the polled state is no longer the one the page shows (`?shown=`), a
     paid reservation moves on to its confirmation, and any other change reloads the page,
     which then offers what the new state allows."""
-    context = {"reservation": reservation, "shown": shown, "on_pix_page": False, **context}
+    context = {
+        "reservation": reservation,
+        "shown": shown,
+        "on_pix_page": False,
+        "hold_line": True,
+        **context,
+    }
     if not request.htmx:
         if shown.payable:
             context["choices"] = payment_options_html(request, reservation)

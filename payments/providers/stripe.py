@@ -31,18 +31,29 @@ MINIMUM_SESSION_LIFETIME = timedelta(minutes=31)
 
 def session_state(session) -> PaymentState:
     """A Checkout Session's status as ours: paid, waiting for an asynchronous method (Pix),
-    or over."""
+    or over. With its PaymentIntent expanded, an open session also tells a declined card."""
     if session["status"] == "expired":
         status = S.EXPIRED
     elif session["status"] == "complete" and session["payment_status"] == "paid":
         status = S.SUCCEEDED
     else:
         status = S.PENDING
+    payment = session.get("payment_intent") or ""
+    error, charge = {}, ""
+    if isinstance(payment, dict):
+        if session["status"] == "open" and payment.get("status") == "requires_payment_method":
+            error = payment.get("last_payment_error") or {}
+            charge = error.get("charge") or payment.get("latest_charge") or ""
+        payment = payment.get("id") or ""
+    declined = error.get("type") == "card_error"
     return PaymentState(
         status=status,
-        payment_id=session.get("payment_intent") or "",
+        payment_id=payment,
         amount=session.get("amount_total"),
         currency=(session.get("currency") or "").upper(),
+        declined=declined,
+        detail=(error.get("message") or "") if declined else "",
+        attempt=charge if declined else "",
         in_progress=status == S.PENDING and session["status"] == "complete",
     )
 
@@ -155,7 +166,9 @@ class StripeProvider:
 
     def fetch_state(self, intent: PaymentIntent) -> PaymentState:
         try:
-            session = self.client.v1.checkout.sessions.retrieve(intent.provider_reference)
+            session = self.client.v1.checkout.sessions.retrieve(
+                intent.provider_reference, params={"expand": ["payment_intent"]}
+            )
         except stripe.StripeError as exc:
             raise _failure(exc) from exc
         return session_state(session.to_dict())

@@ -5,7 +5,8 @@ read; only the provider's own answer is applied, through the transitions path)."
 
 import logging
 
-from django.db import transaction
+from botocore.exceptions import BotoCoreError, ClientError
+from django.db import OperationalError, transaction
 
 from booking.models import Reservation
 from payments.models import Method, PaymentIntent, Provider
@@ -34,8 +35,9 @@ def payment_check_on_return(
 ) -> PaymentIntent | None:
     """Ask the provider about the reservation's latest attempt, if it is still open, and apply
     its answer as the provider's own word. `cancelled`: the traveller came back by the
-    checkout's cancel (or failure) link; the hosted checkout is then ended first, so that it
-    cannot be paid later, and the attempt closes only if the provider's answer says it ended.
+    checkout's cancel (or failure) link; unless the provider says it is paid or being paid,
+    the hosted checkout is then ended, so that it cannot be paid later, and asked about
+    again: the attempt closes only if the provider's answer says it ended.
     A provider that does not answer (within the settings' timeouts) changes nothing; the
     timeline records that it was asked, and the page says we are checking. Returns the
     attempt, as it is now.
@@ -47,27 +49,36 @@ def payment_check_on_return(
         return intent
     try:
         gateway = provider_for(intent.provider)
-        if cancelled and not pix_on_our_page(intent):
+        states = [gateway.fetch_state(intent)]
+        paid = states[0].status in PaymentIntent.PAID or states[0].in_progress
+        if cancelled and not pix_on_our_page(intent) and not paid:
+            # Asked first, so that a decline on the checkout is known before it ends.
             gateway.cancel_checkout(intent)
-        state = gateway.fetch_state(intent)
-    except ProviderError as exc:
+            states.append(gateway.fetch_state(intent))
+    except (ProviderError, BotoCoreError, ClientError) as exc:  # no answer, or no credentials
         logger.warning("provider did not answer for intent %s on return: %s", intent.pk, exc)
         intent.add_to_timeline(
             PaymentEvent.PAYMENT_CHECKED, actor, note=str(exc)[:500], answered=False
         )
         return intent
-    with transaction.atomic():
-        intent = PaymentIntent.objects.locked().get(pk=intent.pk)
-        before = intent.status
-        intent_apply_state(intent, state, actor=Actor.provider(PaymentActor.ON_RETURN))
-        intent.add_to_timeline(
-            PaymentEvent.PAYMENT_CHECKED,
-            actor,
-            answered=True,
-            cancelled=cancelled,
-            in_progress=state.in_progress,
-            provider_status=state.status,
-            before=before,
-            after=intent.status,
-        )
-    return intent
+    try:
+        with transaction.atomic():
+            intent = PaymentIntent.objects.locked().get(pk=intent.pk)
+            before = intent.status
+            for state in states:
+                intent_apply_state(intent, state, actor=Actor.provider(PaymentActor.ON_RETURN))
+            intent.add_to_timeline(
+                PaymentEvent.PAYMENT_CHECKED,
+                actor,
+                answered=True,
+                cancelled=cancelled,
+                in_progress=state.in_progress,
+                provider_status=state.status,
+                before=before,
+                after=intent.status,
+            )
+    except OperationalError as exc:
+        # The intent's lock not taken within the lock timeout: a webhook is applying the
+        # provider's word right now. The page shows what it leaves.
+        logger.warning("intent %s busy on return, left to the webhook: %s", intent.pk, exc)
+    return PaymentIntent.objects.get(pk=intent.pk)

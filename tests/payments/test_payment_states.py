@@ -99,11 +99,12 @@ def test_a_cancelled_checkout_says_so_ends_the_session_and_offers_the_ways_to_pa
     assert "spinner" not in fragment.content.decode()
 
 
-def test_a_decline_shows_one_message_and_no_spinner(paying):
+def test_a_decline_shows_one_message_and_no_spinner(paying_quietly):
+    """Stripe's webhook of the decline may come after the traveller: its API tells it."""
+    paying = paying_quietly
     reservation = paying.reservation()
     session_id = session_of(paying.pay(reservation, "stripe:card"))
     paying.emulators.control_action("stripe", f"/_emulator/stripe/sessions/{session_id}/decline")
-    paying.wait_for(lambda: latest_intent(reservation).declined_at)
 
     # Back to the shop from the declined checkout: Stripe's cancel link.
     page = return_page(paying, reservation, "?cancelled=1")
@@ -238,7 +239,7 @@ def test_pix_waits_for_the_payer_without_a_spinner_and_says_when_it_ended(paying
 @pytest.mark.parametrize(
     ("language", "cancelled", "declined"),
     [
-        ("es", "Usted no terminó de pagar", "Su pago fue rechazado"),
+        ("es", "No terminó de pagar", "Su pago fue rechazado"),
         ("pt-br", "Você não terminou de pagar", "Seu pagamento foi recusado"),
     ],
 )
@@ -272,3 +273,31 @@ def test_a_reservation_without_an_attempt_shows_only_the_ways_to_pay(held):
     assert payment_shown(held).state == Shown.NONE
     held.status = Reservation.Status.EXPIRED
     assert payment_shown(held).state == Shown.CLOSED
+
+
+def test_a_return_while_a_webhook_holds_the_attempt_still_answers(paying, row_locked_elsewhere):
+    """The provider's answer cannot be applied within the lock timeout (a webhook is applying
+    it): the page still answers, with what is recorded, never a 500."""
+    reservation = paying.reservation()
+    paying.pay(reservation, "stripe:card")
+    with tenant_context(paying.committed.operator):
+        intent = latest_intent(reservation)
+    with row_locked_elsewhere("payments_paymentintent", intent.pk):
+        response = paying.client.get(f"/reservations/{reservation.code}/return/")
+    assert response.status_code == 200
+    assert "spinner" not in response.content.decode()
+    assert paying.fresh(intent).status == S.PENDING
+
+
+def test_a_decline_told_by_the_api_and_the_webhook_is_recorded_once(paying):
+    reservation = paying.reservation()
+    session_id = session_of(paying.pay(reservation, "stripe:card"))
+    paying.emulators.control_action("stripe", f"/_emulator/stripe/sessions/{session_id}/decline")
+    paying.wait_for(lambda: latest_intent(reservation).declined_at)
+
+    for _ in range(2):  # the traveller comes back (success link: the session stays open)
+        assert "Your payment was declined" in return_page(paying, reservation)
+    with tenant_context(paying.committed.operator):
+        declines = ReservationEvent.objects.filter(reservation=reservation, kind="payment_declined")
+        assert declines.count() == 1
+        assert latest_intent(reservation).is_open  # the traveller may still pay there
