@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.test_booking import RESERVATION_PAGE
-from e2e.test_payments import CONFIRMED_PAGE, hold_two_adults
+from e2e.test_payments import hold_two_adults, pay_by_card
 from emulators.testing import Emulators
 
 pytestmark = pytest.mark.e2e
@@ -79,13 +79,7 @@ def test_declined_then_paid_another_way(page: Page, operator_today: date):
     expect(page.get_by_role("alert")).to_contain_text("Your payment was declined")
     expect_no_spinner(page)
 
-    page.get_by_role("button", name="Pay by card").click()
-    expect(page.get_by_label("Amount due")).to_have_text("ARS 170,000.00")
-    page.get_by_role("button", name="Pay", exact=True).click()
-
-    expect(page).to_have_url(CONFIRMED_PAGE)
-    expect(page.get_by_role("heading", name="Booking confirmed")).to_be_visible()
-    expect(page.get_by_test_id("code")).to_have_text(code)
+    pay_by_card(page, code)
 
 
 @pytest.fixture
@@ -107,11 +101,6 @@ def test_a_return_before_the_webhook_shows_the_payment_confirmed(
     page: Page, operator_today: date, emulators: Emulators, webhooks_held_back: int
 ):
     code = hold_two_adults(page, beagle_day(operator_today, 13), "antes@example.com")
-    page.get_by_role("button", name="Pay by card").click()
-    page.get_by_role("button", name="Pay", exact=True).click()
-
     # Stripe's own API, asked when the traveller lands, says it is paid.
-    expect(page).to_have_url(CONFIRMED_PAGE)
-    expect(page.get_by_role("heading", name="Booking confirmed")).to_be_visible()
-    expect(page.get_by_test_id("code")).to_have_text(code)
+    pay_by_card(page, code)
     assert len(emulators.deliveries("stripe")) == webhooks_held_back, "the webhook came first"

@@ -34,6 +34,17 @@ def hold_two_adults(page: Page, url: str, email: str) -> str:
     return page.url.rstrip("/").rsplit("/", 1)[1]
 
 
+def pay_by_card(page: Page, code: str) -> None:
+    """On the Stripe emulator's hosted checkout: the traveller lands on the confirmation of
+    reservation `code`."""
+    page.get_by_role("button", name="Pay by card").click()
+    expect(page.get_by_label("Amount due")).to_have_text("ARS 170,000.00")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page).to_have_url(CONFIRMED_PAGE)
+    expect(page.get_by_role("heading", name="Booking confirmed")).to_be_visible()
+    expect(page.get_by_test_id("code")).to_have_text(code)
+
+
 def emails_sent_to(aws: str, address: str, code: str, timeout: float = 15.0) -> list[dict]:
     """The confirmation as moto's SES received it (the Huey worker sends it after commit)."""
     deadline = time.monotonic() + timeout
@@ -52,13 +63,7 @@ def test_card_payment_on_the_hosted_checkout_ends_confirmed_with_the_email_sent(
     day = operator_today + timedelta(days=3)
     code = hold_two_adults(page, f"/activities/beagle-channel/?day={day}", "bruno@example.com")
 
-    page.get_by_role("button", name="Pay by card").click()
-    expect(page.get_by_label("Amount due")).to_have_text("ARS 170,000.00")
-    page.get_by_role("button", name="Pay", exact=True).click()
-
-    expect(page).to_have_url(CONFIRMED_PAGE)
-    expect(page.get_by_role("heading", name="Booking confirmed")).to_be_visible()
-    expect(page.get_by_test_id("code")).to_have_text(code)
+    pay_by_card(page, code)
     expect(page.get_by_test_id("total")).to_have_text("ARS170,000.00")
     assert emails_sent_to(aws, "bruno@example.com", code), "no confirmation e-mail went out"
 
