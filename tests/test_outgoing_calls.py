@@ -40,6 +40,7 @@ KNOWN = {
     "payments/providers/mercadopago.py": "test_mercadopago_gives_up_within_its_budget",
     "payments/credentials.py": "only catches botocore's errors",
     "payments/panels.py": "only catches botocore's errors",
+    "payments/services/returns.py": "only catches botocore's errors",
     "tenants/views.py": "only catches requests' errors (mozilla-django-oidc's calls)",
     "panel_sync/octo.py": "test_the_panel_client_gives_up_within_its_budget",
     "panel_sync/credentials.py": "only catches botocore's errors",

@@ -87,6 +87,19 @@ def timeline_examples(alpha, currency: str) -> dict[str, tuple[dict, callable]]:
                 f"{PaymentIntent.Status.PENDING.label} → {PaymentIntent.Status.SUCCEEDED.label}"
             ],
         ),
+        "payment_checked": (
+            {
+                **provider,
+                "answered": True,
+                "cancelled": True,
+                "before": "pending",
+                "after": "expired",
+            },
+            lambda: [
+                f"{PaymentIntent.Status.PENDING.label} → {PaymentIntent.Status.EXPIRED.label}",
+                "Mercado Pago",
+            ],
+        ),
         "webhook_reprocessed": (
             {**provider, "event": "evt_123", "outcome": "applied"},
             lambda: ["evt_123", str(WebhookEvent.Outcome.APPLIED.label)],
