@@ -23,10 +23,20 @@ def to_minor(amount: Decimal | str | float, currency: str) -> int:
     return int(Decimal(str(amount)).scaleb(exponent(currency)).to_integral_value())
 
 
+# "ARS 170.000,00": the ISO code before the amount, so a traveller from abroad never mistakes
+# pesos for dollars (the symbol "$" is both); Brazilians read their own "R$ 850,00". A
+# non-breaking space keeps the code and the amount on one line.
+CODE_PATTERN = "\u00a4\u00a4\u00a0#,##0.00"
+SYMBOL_PATTERN = "\u00a4\u00a0#,##0.00"
+SYMBOL_AT_HOME = {"BRL": "pt_BR"}
+
+
 def format_money(amount: int, currency: str, language: str | None = None) -> str:
-    """`format_money(1234500, "ARS")` -> "12.345,00 ARS" in Spanish, "ARS12,345.00" in English
-    (Babel's CLDR patterns for the language)."""
+    """`format_money(17000000, "ARS")` -> "ARS 170.000,00" in Spanish, "ARS 170,000.00" in
+    English; `format_money(85000, "BRL", "pt-br")` -> "R$ 850,00"; CLP without decimals. The
+    separators are the language's (Babel's CLDR data), the digits the currency's."""
     locale = to_locale(language or get_language() or "es")
+    pattern = SYMBOL_PATTERN if SYMBOL_AT_HOME.get(currency) == locale else CODE_PATTERN
     return format_currency(
-        to_major(amount, currency), currency, locale=locale, currency_digits=True
+        to_major(amount, currency), currency, pattern, locale=locale, currency_digits=True
     )

@@ -64,7 +64,7 @@ def test_card_payment_on_the_hosted_checkout_ends_confirmed_with_the_email_sent(
     code = hold_two_adults(page, f"/activities/beagle-channel/?day={day}", "bruno@example.com")
 
     pay_by_card(page, code)
-    expect(page.get_by_test_id("total")).to_have_text("ARS170,000.00")
+    expect(page.get_by_test_id("total")).to_have_text("ARS 170,000.00")
     assert emails_sent_to(aws, "bruno@example.com", code), "no confirmation e-mail went out"
 
 

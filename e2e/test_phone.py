@@ -75,12 +75,12 @@ def test_steppers_change_counts_and_book_without_javascript(
         page.get_by_role("button", name="Adult, fewer").click()
         expect(adults).to_have_value("1")
         expect(page.get_by_label("Full name")).to_have_value("Sol Sin Script")
-        expect(page.get_by_test_id("total")).to_have_text("ARS153,000.00")
+        expect(page.get_by_test_id("total")).to_have_text("ARS 153,000.00")
 
         page.get_by_role("button", name="Hold my seats").click()
         expect(page).to_have_url(RESERVATION_PAGE)
         expect(page.get_by_test_id("status")).to_have_text("Held")
-        expect(page.get_by_test_id("total")).to_have_text("ARS153,000.00")
+        expect(page.get_by_test_id("total")).to_have_text("ARS 153,000.00")
 
 
 def test_steppers_move_the_count_in_the_page_and_the_live_total_follows(
@@ -91,9 +91,9 @@ def test_steppers_move_the_count_in_the_page_and_the_live_total_follows(
     page.get_by_role("button", name="Child (3-11), more").click()
     page.get_by_role("button", name="Child (3-11), more").click()
     expect(page.get_by_label("Child (3-11)")).to_have_value("2")
-    expect(page.get_by_test_id("total")).to_have_text("ARS85,000.00")
+    expect(page.get_by_test_id("total")).to_have_text("ARS 85,000.00")
     page.get_by_role("button", name="Child (3-11), fewer").click()
-    expect(page.get_by_test_id("total")).to_have_text("ARS42,500.00")
+    expect(page.get_by_test_id("total")).to_have_text("ARS 42,500.00")
     expect(page).to_have_url(re.compile(r"/book/$"))  # no page was posted
 
 

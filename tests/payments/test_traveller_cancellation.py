@@ -419,7 +419,7 @@ def test_the_providers_refund_confirmation_leaves_the_cancelled_booking_as_it_is
         assert refunds.filter(outcome="applied").exists()
     paying.wait_for(lambda: len(mail.outbox) == 1)
     assert "is cancelled" in mail.outbox[0].subject, [m.subject for m in mail.outbox]
-    assert "ARS20,000.00" in mail.outbox[0].body
+    assert "ARS\xa020,000.00" in mail.outbox[0].body
     page = paying.client.get(f"/reservations/{reservation.code}/").content.decode()
     assert "Your refund of ARS20,000.00 was given back to the payment you made." in page
 
