@@ -1,11 +1,14 @@
 from datetime import date, datetime, timedelta
 
+from babel import Locale
+from babel.dates import get_timezone_location
 from django import template
-from django.utils import dateformat
+from django.conf import settings
+from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, pgettext, pgettext_lazy, to_locale
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 
 from booking.countries import country_name
 from booking.money import format_money
@@ -48,15 +51,59 @@ DATE_FORMATS = {
     "month": pgettext_lazy("date format: month and year", "F Y"),
     "departure": pgettext_lazy("date format: a departure, in full", "l, F j, Y, H:i"),
     "short": pgettext_lazy("date format: a departure, short", "D, M j, H:i"),
+    "time": pgettext_lazy("date format: a time of day", "H:i"),
+    # A time under a heading that says the time zone once (a day's departures).
+    "clock": pgettext_lazy("date format: a time of day", "H:i"),
 }
+# The styles that show a time of day, and so say its time zone.
+ZONED_STYLES = {"departure", "short", "time"}
+
+
+def names_in_lower_case(language: str) -> bool:
+    """Whether the language writes weekdays and months in lower case mid-sentence (es, pt-BR:
+    "segunda-feira, 1 de março"), as its CLDR names are; Django's own pt_BR names are
+    capitalised. A template capitalises the start of a sentence with `capfirst`."""
+    return Locale.parse(to_locale(language)).days["format"]["wide"][0].islower()
+
+
+def utc_offset(value: datetime) -> str:
+    """ "UTC-3", "UTC+5:45", "UTC": the offset of the current time zone at that instant."""
+    offset = timezone.localtime(value).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if not minutes:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+@register.filter
+def zone(value: datetime | None) -> str:
+    """`{{ slot.starts_at|zone }}` -> "Ushuaia, UTC-3": the city of the current time zone (the
+    operator's), in the current language, and its UTC offset at that instant (DST-aware)."""
+    if value is None:
+        return ""
+    zone_name = str(timezone.get_current_timezone())
+    language = get_language() or settings.LANGUAGE_CODE
+    city = get_timezone_location(zone_name, locale=to_locale(language), return_city=True)
+    return _("%(city)s, %(offset)s") % {"city": city, "offset": utc_offset(value)}
 
 
 @register.filter(expects_localtime=True)
 def when(value: date | datetime | None, style: str = "departure") -> str:
-    """`{{ slot.starts_at|when:"day" }}`: a date in the current language's word order."""
+    """`{{ slot.starts_at|when:"day" }}`: a date in the current language's word order; a time
+    says its time zone: "10:00 (Ushuaia, UTC-3)" (not the "clock" style, under a heading that
+    says it once). Weekdays and months in lower case where the language writes them so."""
     if value is None:
         return ""
-    return dateformat.format(value, str(DATE_FORMATS[style]))
+    text = dateformat.format(value, str(DATE_FORMATS[style]))
+    if names_in_lower_case(get_language() or settings.LANGUAGE_CODE):
+        text = text.lower()
+    if style in ZONED_STYLES and isinstance(value, datetime):
+        return pgettext("a time and its time zone", "%(time)s (%(zone)s)") % {
+            "time": text,
+            "zone": zone(value),
+        }
+    return text
 
 
 @register.filter

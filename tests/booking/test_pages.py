@@ -50,7 +50,7 @@ def test_pages_speak_the_operators_language_unless_the_traveller_asks(trip):
     [
         ("en", "Departures on Thursday, March 4"),
         ("es", "Salidas del jueves 4 de marzo"),
-        ("pt-br", "Saídas de Quinta-feira, 4 de Março"),
+        ("pt-br", "Saídas de quinta-feira, 4 de março"),
     ],
 )
 def test_dates_follow_the_language(make_activity, make_slot, language, expected):
