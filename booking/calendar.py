@@ -7,9 +7,11 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from babel import Locale
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import get_language, to_locale
 
+from booking.days import local_day_bounds
 from booking.models import Activity, Slot
 
 FEW_SEATS_LEFT = 5
@@ -41,6 +43,9 @@ class MonthCalendar:
     weekday_names: list[str]
     previous_month: date | None
     next_month: date
+    # A month without any departure says so and points to the next month that has one.
+    is_empty: bool = False
+    next_month_with_departures: date | None = None
 
 
 def day_state(slots: list[Slot]) -> tuple[DayState, int]:
@@ -85,10 +90,31 @@ def month_calendar(activity: Activity, month: date, today: date) -> MonthCalenda
     names = locale.days["stand-alone"]["abbreviated"]
     weekday_names = [names[(first_weekday + i) % 7] for i in range(7)]
     previous_month = (month - timedelta(days=1)).replace(day=1)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    is_empty = not any(
+        day.in_month and day.state != DayState.NONE for week in weeks for day in week
+    )
+    next_with_seats = first_month_with_seats(activity, next_month) if is_empty else None
     return MonthCalendar(
         month=month,
         weeks=weeks,
         weekday_names=weekday_names,
         previous_month=previous_month if previous_month >= today.replace(day=1) else None,
-        next_month=(month + timedelta(days=32)).replace(day=1),
+        next_month=next_month,
+        is_empty=is_empty,
+        next_month_with_departures=next_with_seats,
     )
+
+
+def first_month_with_seats(activity: Activity, since: date) -> date | None:
+    """The first month from `since` (a month's first day) with a departure that still has
+    seats to book online, or None: one query, only for an empty month."""
+    start, _end = local_day_bounds(since)
+    starts_at = (
+        activity.slots.bookable()
+        .filter(starts_at__gte=start, taken__lt=F("capacity") - F("taken_elsewhere"))
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    return None if starts_at is None else timezone.localtime(starts_at).date().replace(day=1)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.countries import country_choices
 from booking.days import validate_day
-from booking.errors import BookingError
+from booking.errors import BookingError, NotEnoughSeats
 from booking.models import IdempotencyKey, Passenger, Rate, Reservation, Seat, Slot
 from booking.passengers import PassengerDetails
 from booking.services import Contact, PricedLine, reservation_price
@@ -56,6 +56,7 @@ class HoldForm(forms.Form):
         self.rates = rates
         self.idempotency_header = idempotency_header
         self.lines: list[PricedLine] = []
+        self.seats_limit = ""  # the live total's "only N seats left" (QuoteForm)
         for rate in rates:
             self.fields[self.rate_field(rate)] = forms.IntegerField(
                 label=rate.name_i18n,
@@ -140,12 +141,23 @@ def counts_stepped(data: QueryDict, rates: list[Rate]) -> QueryDict:
 
 
 class QuoteForm(HoldForm):
-    """The live total: only the passenger counts matter."""
+    """The live total: only the passenger counts matter. More passengers than the departure
+    has seats left says so before the traveller submits, in the words the hold refuses them
+    with (NotEnoughSeats); the hold itself still counts the seats under its lock."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, seats_left: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.seats_left = seats_left
         for name in ("contact_name", "contact_email", "contact_phone"):
             self.fields[name].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        seats = sum(line.quantity for line in self.lines)
+        if self.seats_left is not None and seats > self.seats_left:
+            self.seats_limit = NotEnoughSeats(self.seats_left).message
+            self.lines = []
+        return cleaned
 
 
 # Passports, national identity cards (DNI 12.345.678, RG 12.345.678-9, CPF 123.456.789-09):

@@ -99,7 +99,9 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
     template = "booking/book.html"
 
     if request.method == "POST" and "hold" not in request.POST:
-        form = QuoteForm(counts_stepped(request.POST, rates), rates=rates)
+        form = QuoteForm(
+            counts_stepped(request.POST, rates), rates=rates, seats_left=slot.seats_left
+        )
         form.is_valid()
         return render(
             request,
