@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.forms import RateForm
+from backoffice.forms import RateForm, in_language
 from backoffice.prices import PriceField
 from booking.activities import ActivityDraft, RateDraft, activity_settings
 from booking.content import content_languages
@@ -84,7 +85,7 @@ class ActivityForm(forms.Form):
                 model_field = Activity._meta.get_field(name)
                 required = language == operator_language and name in ("name", "meeting_point")
                 texts[text_field_name(name, language)] = forms.CharField(
-                    label=TEXT_LABELS[name],
+                    label=in_language(str(TEXT_LABELS[name]), language),
                     required=required,
                     max_length=model_field.max_length,
                     widget=forms.Textarea(attrs={"rows": 4}) if name == "description" else None,
@@ -153,7 +154,7 @@ class RateEditForm(RateForm):
         super().__init__(*args, currency=currency, **kwargs)
         names = {
             text_field_name("name", language): forms.CharField(
-                label=_("Name (%(language)s)") % {"language": LANGUAGE_NAMES[language]},
+                label=in_language(gettext("Name"), language),
                 required=language == operator_language,
                 max_length=Rate._meta.get_field("name").max_length,
             )

@@ -1,10 +1,13 @@
 from datetime import time
 
+from babel import Locale
 from django import forms
-from django.utils.translation import gettext
+from django.conf import settings
+from django.utils.translation import get_language, gettext, to_locale
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.prices import PriceField
+from booking.content import content_languages
 from booking.days import validate_day
 from booking.images import MAX_UPLOAD_BYTES, ImageRefused, prepare_photo
 from booking.models import Activity, ActivityPhoto, Reservation
@@ -176,9 +179,42 @@ class PhotoUploadForm(forms.Form):
         return upload
 
 
+def in_language(label: str, language: str) -> str:
+    """ "Nombre en portugués (Brasil)", "Name in Portuguese (Brazil)": the label of a text
+    written in one of the content languages, the language named as the reader's language
+    writes it mid-sentence (CLDR's names: lower case in Spanish and Portuguese)."""
+    reader = to_locale(get_language() or settings.LANGUAGE_CODE)
+    name = Locale.parse(to_locale(language)).get_display_name(reader)
+    return gettext("%(label)s in %(language)s") % {"label": label, "language": name}
+
+
+def alt_field_name(language: str) -> str:
+    return f"alt_{language.replace('-', '_')}"
+
+
 class PhotoAltForm(forms.Form):
-    alt = forms.CharField(
-        label=_("Description"),
-        max_length=ActivityPhoto._meta.get_field("alt").max_length,
-        required=False,
-    )
+    """A photo's description in each content language, the operator's own first; a missing
+    one falls back to the operator's."""
+
+    def __init__(self, *args, operator_language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.languages = sorted(content_languages(), key=lambda code: code != operator_language)
+        for language in self.languages:
+            self.fields[alt_field_name(language)] = forms.CharField(
+                label=in_language(gettext("Description"), language),
+                max_length=ActivityPhoto._meta.get_field("alt").max_length,
+                required=False,
+            )
+
+    @classmethod
+    def for_photo(cls, photo: ActivityPhoto, *, operator, data=None) -> "PhotoAltForm":
+        initial = {alt_field_name(language): text for language, text in photo.texts("alt").items()}
+        return cls(
+            data, prefix=f"photo{photo.pk}", initial=initial, operator_language=operator.locale
+        )
+
+    def texts(self) -> dict[str, str]:
+        return {
+            language: self.cleaned_data[alt_field_name(language)].strip()
+            for language in self.languages
+        }

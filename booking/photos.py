@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from booking.content import Texts, as_texts, operator_language
 from booking.errors import BookingError
 from booking.images import PreparedPhoto
 from booking.models import Activity, ActivityPhoto
@@ -33,10 +34,11 @@ class PhotoStoreUnavailable(BookingError):
 
 
 def photo_add(
-    *, activity_id: int, prepared: PreparedPhoto, alt: str, actor: Actor
+    *, activity_id: int, prepared: PreparedPhoto, alt: str | Texts, actor: Actor
 ) -> ActivityPhoto:
     """Store a checked upload (booking.images.prepare_photo) as the last photo of an activity's
-    gallery (its cover if it is the first). Staff from manager up, or the system (the demo).
+    gallery (its cover if it is the first), described per language (one text: the operator's
+    language). Staff from manager up, or the system (the demo).
 
     The objects are written first, outside any transaction; then, locking the activity's row
     (SELECT ... FOR NO KEY UPDATE, which every change of its gallery's order takes), the row
@@ -49,8 +51,9 @@ def photo_add(
         widths=[rendition.width for rendition in prepared.renditions],
         width=prepared.width,
         height=prepared.height,
-        alt=alt,
+        language=operator_language(),
     )
+    photo.set_texts("alt", as_texts(alt))
     stored = _store(photo, prepared)
     try:
         with transaction.atomic():
@@ -115,18 +118,21 @@ def photo_move(*, photo_id: int, position: int, actor: Actor) -> ActivityPhoto:
     return photo
 
 
-def photo_set_alt(*, photo_id: int, alt: str, actor: Actor) -> ActivityPhoto:
-    """A photo's alternative text: what it shows, for travellers who cannot see it."""
+def photo_set_alt(*, photo_id: int, alt: str | Texts, actor: Actor) -> ActivityPhoto:
+    """A photo's alternative text in every language at once (one text: the operator's
+    language): what it shows, for travellers who cannot see it. Locks the photo's row."""
     actor_require(actor, STAFF, role=Role.MANAGER)
+    texts = as_texts(alt)
     with transaction.atomic():
         photo = ActivityPhoto.objects.select_for_update(no_key=True).get(pk=photo_id)
-        before, photo.alt = photo.alt, alt
-        photo.save(update_fields=["alt"])
+        before = photo.texts("alt")
+        photo.set_texts("alt", texts)
+        photo.save(update_fields=["alt", "i18n"])
         audit_record(
             actor=str(actor),
             action="photo_alt_changed",
             target=str(photo.activity),
-            data={"photo": str(photo.uuid), "from": before, "to": alt},
+            data={"photo": str(photo.uuid), "from": before, "to": photo.texts("alt")},
         )
     return photo
 

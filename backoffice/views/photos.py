@@ -55,24 +55,24 @@ def activity_photos(request: HttpRequest, activity_id: int) -> HttpResponse:
         photo, action = _posted_photo(request, activity)
         if action != "describe":
             return _act(request, photo, action)
-        form = PhotoAltForm(request.POST, prefix=f"photo{photo.pk}")
+        form = PhotoAltForm.for_photo(photo, operator=request.tenant, data=request.POST)
         if form.is_valid():
-            return _act(request, photo, action, alt=form.cleaned_data["alt"])
+            return _act(request, photo, action, alt=form.texts())
         invalid_alts[photo.pk] = form
         status = 400
 
     photos = [
-        (photo, invalid_alts.get(photo.pk) or _alt_form(photo)) for photo in activity.photos.all()
+        (
+            photo,
+            invalid_alts.get(photo.pk) or PhotoAltForm.for_photo(photo, operator=request.tenant),
+        )
+        for photo in activity.photos.all()
     ]
     context = {"activity": activity, "photos": photos, "upload_form": upload_form}
     response = render(request, "backoffice/activity_photos.html", context, status=status)
     if status == 503:
         response["Retry-After"] = str(RETRY_AFTER_STORE)
     return response
-
-
-def _alt_form(photo: ActivityPhoto) -> PhotoAltForm:
-    return PhotoAltForm(prefix=f"photo{photo.pk}", initial={"alt": photo.alt})
 
 
 def _posted_photo(request: HttpRequest, activity: Activity) -> tuple[ActivityPhoto, str]:
@@ -85,13 +85,15 @@ def _posted_photo(request: HttpRequest, activity: Activity) -> tuple[ActivityPho
     return photo, action
 
 
-def _act(request: HttpRequest, photo: ActivityPhoto, action: str, alt: str = "") -> HttpResponse:
+def _act(
+    request: HttpRequest, photo: ActivityPhoto, action: str, alt: dict[str, str] | None = None
+) -> HttpResponse:
     try:
         if action == "delete":
             photo_delete(photo_id=photo.pk, actor=actor(request))
             messages.success(request, _("Photo deleted."))
         elif action == "describe":
-            photo_set_alt(photo_id=photo.pk, alt=alt, actor=actor(request))
+            photo_set_alt(photo_id=photo.pk, alt=alt or {}, actor=actor(request))
             messages.success(request, _("Description saved."))
         else:
             position = {"cover": 0, "earlier": photo.position - 1, "later": photo.position + 1}

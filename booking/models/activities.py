@@ -125,8 +125,10 @@ class RateQuerySet(models.QuerySet):
         return self.filter(is_archived=False)
 
 
-class ActivityPhoto(models.Model):
-    """One picture of an activity's gallery; the first by position is its cover.
+class ActivityPhoto(TranslatedContent):
+    """One picture of an activity's gallery; the first by position is its cover. Its
+    alternative text is the operator's content, per language like the activity's texts:
+    read `alt_i18n`.
 
     Its renditions (JPEG, `widths` wide, no metadata) are public objects in the photos bucket,
     under the prefix of the operator whose schema holds this row (booking.photos), so a row
@@ -146,6 +148,9 @@ class ActivityPhoto(models.Model):
     )
     position = models.PositiveSmallIntegerField(default=0)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # The operator's language when described, kept on the row as rates keep theirs.
+    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
+    i18n = TranslationField(fields=("alt",), fallback_language_field="language")
 
     class Meta:
         ordering = ["position", "id"]

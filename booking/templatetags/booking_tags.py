@@ -127,7 +127,7 @@ def photo_img(photo, sizes: str, loading: str = "lazy", css_class: str = "") -> 
         sizes,
         photo.width,
         photo.height,
-        photo.alt,
+        photo.alt_i18n,
         "eager" if eager else "lazy",
         mark_safe(' fetchpriority="high"') if eager else "",
         format_html(' class="{}"', css_class) if css_class else "",

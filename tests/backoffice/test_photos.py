@@ -135,9 +135,9 @@ def test_the_gallerys_buttons_order_describe_and_delete(
     manager.post(url, {"earlier": second.pk})
     assert gallery(boat) == [first.pk, second.pk, third.pk]
 
-    manager.post(url, {"describe": second.pk, f"photo{second.pk}-alt": "Penguins on the beach"})
+    manager.post(url, {"describe": second.pk, f"photo{second.pk}-alt_es": "Penguins on the beach"})
     assert ActivityPhoto.objects.get(pk=second.pk).alt == "Penguins on the beach"
-    too_long = manager.post(url, {"describe": second.pk, f"photo{second.pk}-alt": "x" * 201})
+    too_long = manager.post(url, {"describe": second.pk, f"photo{second.pk}-alt_es": "x" * 201})
     assert too_long.status_code == 400
     assert "at most 200 characters" in too_long.content.decode()
 

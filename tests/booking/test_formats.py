@@ -2,6 +2,7 @@
 traveller's language; prices follow the language; pt-BR names in lower case mid-sentence;
 an empty month says so."""
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,8 +13,9 @@ from django.utils import timezone, translation
 
 from booking.calendar import month_calendar
 from booking.money import format_money
+from booking.photos import photo_set_alt
 from tenants.models import Operator
-from tests.factories import ALPHA_HOST, hold
+from tests.factories import ALPHA_HOST, hold, photo, staff
 
 NBSP = "\u00a0"
 UTC = ZoneInfo("UTC")
@@ -231,3 +233,76 @@ def test_a_sold_out_or_closed_departure_is_not_the_next_month_to_see(
         with translation.override("en"):
             empty = month_calendar(activity, month_after(first_of_month), timezone.localdate())
     assert empty.is_empty and empty.next_month_with_departures is None
+
+
+def signed_in_manager(language: str) -> Client:
+    from tenants.models import Role
+    from tenants.services import membership_grant
+    from tests.factories import SYSTEM
+
+    alpha = Operator.objects.get(schema_name="alpha")
+    membership = membership_grant(
+        actor=SYSTEM,
+        operator=alpha,
+        sub="alpha-manager",
+        email="m@alpha.example",
+        role=Role.MANAGER,
+    )
+    client = Client(HTTP_HOST=ALPHA_HOST, HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(membership.user)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("language", "alt"),
+    [
+        ("en", "The pier at dawn"),
+        ("es", "El muelle al amanecer"),
+        ("pt-br", "El muelle al amanecer"),
+    ],
+)
+def test_photo_alt_text_in_the_travellers_language_with_the_operators_as_fallback(
+    photo_store, make_activity, language, alt
+):
+    activity = make_activity()
+    cover = photo(activity, width=800, height=600, alt="El muelle al amanecer")
+    photo_set_alt(
+        photo_id=cover.pk,
+        alt={"es": "El muelle al amanecer", "en": "The pier at dawn"},
+        actor=staff("manager"),
+    )
+    client = client_in(language)
+    assert f'alt="{alt}"' in client.get("/").content.decode()
+    assert f'alt="{alt}"' in client.get(f"/activities/{activity.slug}/").content.decode()
+
+
+def test_the_photo_editor_describes_a_photo_in_each_language(photo_store, make_activity):
+    activity = make_activity()
+    cover = photo(activity, width=800, height=600, alt="El muelle")
+    manager = signed_in_manager("es")
+    url = f"/backoffice/activities/{activity.pk}/photos/"
+    page = manager.get(url).content.decode()
+    labels = re.findall(rf'<label for="id_photo{cover.pk}-alt_[a-z_]+">([^<]+)</label>', page)
+    assert labels == [
+        "Descripción en español",
+        "Descripción en portugués (Brasil)",
+        "Descripción en inglés",
+    ]
+    response = manager.post(
+        url,
+        {
+            "describe": cover.pk,
+            f"photo{cover.pk}-alt_es": "El muelle",
+            f"photo{cover.pk}-alt_pt_br": "O cais",
+            f"photo{cover.pk}-alt_en": "",
+        },
+    )
+    assert response.status_code == 302
+    cover.refresh_from_db()
+    assert cover.texts("alt") == {"es": "El muelle", "pt-br": "O cais", "en": ""}
+
+
+def test_the_rate_editor_names_the_language_as_a_sentence_does(make_activity):
+    activity = make_activity()
+    page = signed_in_manager("es").get(f"/backoffice/activities/{activity.pk}/").content.decode()
+    assert "Nombre en portugués (Brasil)" in page and "Portugués (Brasil))" not in page
