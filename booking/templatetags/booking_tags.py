@@ -66,6 +66,10 @@ def names_in_lower_case(language: str) -> bool:
     return Locale.parse(to_locale(language)).days["format"]["wide"][0].islower()
 
 
+# The minus sign, not a hyphen: a line never breaks between "UTC−" and the hours.
+MINUS = "\u2212"
+
+
 def utc_offset(value: datetime) -> str:
     """ "UTC-3", "UTC+5:45", "UTC": the offset of the current time zone at that instant."""
     offset = timezone.localtime(value).utcoffset() or timedelta(0)
@@ -73,7 +77,8 @@ def utc_offset(value: datetime) -> str:
     if not minutes:
         return "UTC"
     hours, rest = divmod(abs(minutes), 60)
-    return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
+    sign = MINUS if minutes < 0 else "+"
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 @register.filter

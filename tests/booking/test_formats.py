@@ -52,17 +52,17 @@ def render(template: str, zone: str, language: str, **context) -> str:
 @pytest.mark.parametrize(
     ("zone", "instant", "language", "expected"),
     [
-        # Ushuaia: UTC-3 all year.
-        ("America/Argentina/Ushuaia", datetime(2027, 1, 8, 13), "es", "10:00 (Ushuaia, UTC-3)"),
-        ("America/Argentina/Ushuaia", datetime(2027, 7, 8, 13), "en", "10:00 (Ushuaia, UTC-3)"),
-        # Santiago keeps summer time in January (UTC-3), standard time in July (UTC-4); the
+        # Ushuaia: UTC−3 all year.
+        ("America/Argentina/Ushuaia", datetime(2027, 1, 8, 13), "es", "10:00 (Ushuaia, UTC−3)"),
+        ("America/Argentina/Ushuaia", datetime(2027, 7, 8, 13), "en", "10:00 (Ushuaia, UTC−3)"),
+        # Santiago keeps summer time in January (UTC−3), standard time in July (UTC−4); the
         # city's name is the language's own.
-        ("America/Santiago", datetime(2027, 1, 8, 13), "es", "10:00 (Santiago de Chile, UTC-3)"),
-        ("America/Santiago", datetime(2027, 7, 8, 14), "en", "10:00 (Santiago, UTC-4)"),
-        ("America/Santiago", datetime(2027, 7, 8, 14), "pt-br", "10:00 (Santiago, UTC-4)"),
+        ("America/Santiago", datetime(2027, 1, 8, 13), "es", "10:00 (Santiago de Chile, UTC−3)"),
+        ("America/Santiago", datetime(2027, 7, 8, 14), "en", "10:00 (Santiago, UTC−4)"),
+        ("America/Santiago", datetime(2027, 7, 8, 14), "pt-br", "10:00 (Santiago, UTC−4)"),
         # Brazil has no summer time any more.
-        ("America/Sao_Paulo", datetime(2027, 1, 8, 13), "pt-br", "10:00 (São Paulo, UTC-3)"),
-        ("America/New_York", datetime(2027, 1, 8, 15), "pt-br", "10:00 (Nova York, UTC-5)"),
+        ("America/Sao_Paulo", datetime(2027, 1, 8, 13), "pt-br", "10:00 (São Paulo, UTC−3)"),
+        ("America/New_York", datetime(2027, 1, 8, 15), "pt-br", "10:00 (Nova York, UTC−5)"),
         ("Asia/Kathmandu", datetime(2027, 1, 8, 4, 15), "en", "10:00 (Kathmandu, UTC+5:45)"),
         ("Europe/London", datetime(2027, 1, 8, 10), "en", "10:00 (London, UTC)"),
     ],
@@ -75,9 +75,9 @@ def test_a_time_says_its_time_zone_at_that_instant(zone, instant, language, expe
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("es", "Viernes 8 de enero de 2027, 10:00 (Ushuaia, UTC-3)"),
-        ("en", "Friday, January 8, 2027, 10:00 (Ushuaia, UTC-3)"),
-        ("pt-br", "Sexta-feira, 8 de janeiro de 2027, 10:00 (Ushuaia, UTC-3)"),
+        ("es", "Viernes 8 de enero de 2027, 10:00 (Ushuaia, UTC−3)"),
+        ("en", "Friday, January 8, 2027, 10:00 (Ushuaia, UTC−3)"),
+        ("pt-br", "Sexta-feira, 8 de janeiro de 2027, 10:00 (Ushuaia, UTC−3)"),
     ],
 )
 def test_a_departure_in_full_with_its_zone(language, expected):
@@ -109,7 +109,7 @@ def test_a_bare_clock_time_and_the_zone_alone():
     rendered = render(
         '{{ value|when:"clock" }}|{{ value|zone }}', "America/Santiago", "es", value=value
     )
-    assert rendered == "10:00|Santiago de Chile, UTC-4"
+    assert rendered == "10:00|Santiago de Chile, UTC−4"
 
 
 def client_in(language: str) -> Client:
@@ -123,9 +123,9 @@ def alpha_in_zone(zone: str) -> None:
 @pytest.mark.parametrize(
     ("language", "price", "next_departure"),
     [
-        ("es", "ARS 5.000,00", "Vie 8 ene, 10:00 (Santiago de Chile, UTC-3)"),
-        ("en", "ARS 5,000.00", "Fri, Jan 8, 10:00 (Santiago, UTC-3)"),
-        ("pt-br", "ARS 5.000,00", "Sex, 8 jan, 10:00 (Santiago, UTC-3)"),
+        ("es", "ARS 5.000,00", "Vie 8 ene, 10:00 (Santiago de Chile, UTC−3)"),
+        ("en", "ARS 5,000.00", "Fri, Jan 8, 10:00 (Santiago, UTC−3)"),
+        ("pt-br", "ARS 5.000,00", "Sex, 8 jan, 10:00 (Santiago, UTC−3)"),
     ],
 )
 def test_catalogue_prices_and_next_departure_follow_the_language(
@@ -144,8 +144,8 @@ def test_activity_page_says_the_zone_once_above_the_days_departures(make_activit
     for hour in (13, 17):  # 10:00 and 14:00 in Santiago's summer
         make_slot(activity, starts_at=datetime(2027, 1, 8, hour, tzinfo=UTC))
     body = client_in("en").get(f"/activities/{activity.slug}/?day=2027-01-08").content.decode()
-    assert body.count("Santiago, UTC-3") == 1
-    assert "Times in Santiago, UTC-3" in body
+    assert body.count("Santiago, UTC−3") == 1
+    assert "Times in Santiago, UTC−3" in body
     assert ">10:00</time>" in body and ">14:00</time>" in body
 
 
@@ -154,7 +154,7 @@ def test_reservation_page_says_the_zone_of_the_hold_end(trip):
     reservation = hold(slot)
     body = client_in("en").get(reservation.get_absolute_url()).content.decode()
     until = timezone.localtime(reservation.hold_expires_at, ZoneInfo("America/Argentina/Ushuaia"))
-    assert f"We keep your seats until {until:%H:%M} (Ushuaia, UTC-3)." in body
+    assert f"We keep your seats until {until:%H:%M} (Ushuaia, UTC−3)." in body
 
 
 @pytest.fixture
