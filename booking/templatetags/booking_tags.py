@@ -54,6 +54,8 @@ DATE_FORMATS = {
     "time": pgettext_lazy("date format: a time of day", "H:i"),
     # A time under a heading that says the time zone once (a day's departures).
     "clock": pgettext_lazy("date format: a time of day", "H:i"),
+    # Staff's lists, in the operator's own zone: no zone on every row.
+    "short-local": pgettext_lazy("date format: a departure, short", "D, M j, H:i"),
 }
 # The styles that show a time of day, and so say its time zone.
 ZONED_STYLES = {"departure", "short", "time"}
