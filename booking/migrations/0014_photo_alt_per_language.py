@@ -21,7 +21,7 @@ def described_in_the_operators_language(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0012_reservation_change'),
+        ('booking', '0013_lookup_attempts'),
     ]
 
     operations = [
