@@ -64,11 +64,11 @@ def test_find_a_booking_by_code_and_email_and_cancel_it_for_a_full_refund(
     expect(phone).to_have_url(f"{base_url}/reservations/{code}/")
     expect(phone.get_by_test_id("status")).to_have_text("Paid")
     offer = phone.get_by_test_id("cancel-offer")
-    expect(offer.get_by_test_id("refund-now")).to_contain_text("you get ARS170,000.00 back")
+    expect(offer.get_by_test_id("refund-now")).to_contain_text("you get ARS 170,000.00 back")
     offer.get_by_role("link", name="Cancel my booking").click()
 
     confirmation = phone.get_by_test_id("cancel-confirmation")
-    expect(confirmation.get_by_test_id("refund-now")).to_contain_text("you get ARS170,000.00 back")
+    expect(confirmation.get_by_test_id("refund-now")).to_contain_text("you get ARS 170,000.00 back")
     phone.get_by_role("button", name="Yes, cancel my booking").click()
 
     expect(
@@ -77,7 +77,7 @@ def test_find_a_booking_by_code_and_email_and_cancel_it_for_a_full_refund(
     expect(phone.get_by_test_id("status")).to_have_text("Cancelled")
     # The provider confirms the refund (its webhook): the page, polling, says the money is back.
     expect(phone.get_by_test_id("cancellation")).to_contain_text(
-        "Your refund of ARS170,000.00 was given back to the payment you made.", timeout=15_000
+        "Your refund of ARS 170,000.00 was given back to the payment you made.", timeout=15_000
     )
 
     refunds = [r for r in stripe_refunds(emulators) if r.amount == 17_000_000]
