@@ -58,6 +58,7 @@ PAGES: dict[str, Callable[[Bookings], str]] = {
     "Pix": lambda b: b.pix,
     "confirmation": lambda b: b.paid + "confirmed/",
     "change booking": lambda b: b.paid + "change/",
+    "find my booking": lambda b: "/my-booking/",
     "404": lambda b: "/no-such-page/",
     "400": lambda b: "/?q=%00",
 }
