@@ -383,7 +383,7 @@ def test_the_email_says_it_in_the_travellers_language(booking):
     email = mail.outbox[0]
     assert email.to == ["ana@example.com"]
     assert email.subject.startswith(f"Su reserva {booking.code} está cancelada")
-    assert "Le devolvemos 20.000,00" in email.body
+    assert "Le devolvemos ARS\xa020.000,00" in email.body
     html = email.alternatives[0][0]
     assert "Su reserva está cancelada" in html and "20.000,00" in html
 
