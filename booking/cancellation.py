@@ -17,6 +17,7 @@ from booking.changes import ChangePending
 from booking.errors import BookingError
 from booking.events import Change, tell_reservation_changed
 from booking.models import Activity, Reservation, ReservationEvent, Slot
+from booking.services import _release
 from tenants.actors import TRAVELLER, Actor, actor_require
 
 
@@ -147,23 +148,21 @@ def reservation_cancel_paid(
         terms = reservation_terms(reservation, now)
         refund = terms.refund_of(kept)
         slot = Slot.objects.locked().get(pk=reservation.slot_id)
-        seats = reservation.seats
-        slot.taken -= seats
-        slot.save(update_fields=["taken"])
-        reservation.status = Reservation.Status.CANCELLED
-        reservation.save(update_fields=["status"])
-        ReservationEvent.objects.create(
-            reservation=reservation,
-            at=now,
+        _release(
+            reservation,
+            slot,
+            status=Reservation.Status.CANCELLED,
             kind=ReservationEvent.Kind.CANCELLED,
             actor=str(actor),
+            now=now,
             data={
-                "seats": seats,
                 "refund": refund,
                 "refundable": terms.refundable.value,
                 "percent": terms.percent,
             },
         )
+        slot.save(update_fields=["taken"])
+        reservation.save(update_fields=["status", "hold_expires_at"])
         tell_reservation_changed(reservation, Change.CANCELLED)
     return Cancelled(reservation=reservation, terms=terms, refund=refund)
 

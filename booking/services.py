@@ -245,14 +245,21 @@ def _release(
     actor: str,
     now: datetime,
     note: str = "",
+    data: dict | None = None,
 ) -> None:
-    """Under the reservation's and the slot's locks: give the seats back and record it."""
+    """Under the reservation's and the slot's locks: give the seats back and record it (with
+    `data` beside the seats in the timeline entry)."""
     seats = reservation.seats
     slot.taken -= seats
     reservation.status = status
     reservation.hold_expires_at = None
     ReservationEvent.objects.create(
-        reservation=reservation, at=now, kind=kind, actor=actor, note=note, data={"seats": seats}
+        reservation=reservation,
+        at=now,
+        kind=kind,
+        actor=actor,
+        note=note,
+        data={"seats": seats, **(data or {})},
     )
 
 
